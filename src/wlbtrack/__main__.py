@@ -1,0 +1,5 @@
+"""Allow `python -m wlbtrack`."""
+
+from wlbtrack.cli import main
+
+main()

@@ -1,0 +1,54 @@
+"""Settings, read once from the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"WLBTRACK_{name}", default)
+
+
+def _env_list(name: str) -> list[str]:
+    return [item.strip() for item in _env(name, "").split(",") if item.strip()]
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    return _env(name, "1" if default else "0").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime configuration; every field maps to a WLBTRACK_* environment variable."""
+
+    database_url: str = field(default_factory=lambda: _env("DATABASE_URL", "sqlite+aiosqlite:///wlbtrack.db"))
+    host: str = field(default_factory=lambda: _env("HOST", "127.0.0.1"))
+    port: int = field(default_factory=lambda: int(_env("PORT", "8000")))
+    workers: int = field(default_factory=lambda: int(_env("WORKERS", "1")))
+    seed_path: Path = field(
+        default_factory=lambda: Path(_env("SEED_PATH", str(PROJECT_ROOT / "seed" / "catalogue.yaml")))
+    )
+    migrations_path: Path = field(
+        default_factory=lambda: Path(_env("MIGRATIONS_PATH", str(PROJECT_ROOT / "migrations")))
+    )
+    db_pool_size: int = field(default_factory=lambda: int(_env("DB_POOL_SIZE", "10")))
+    db_timeout: float = field(default_factory=lambda: float(_env("DB_TIMEOUT", "3")))
+    first_fiscal_year: int = field(default_factory=lambda: int(_env("FIRST_FISCAL_YEAR", "2010")))
+    cors_origins: list[str] = field(default_factory=lambda: _env_list("CORS_ORIGINS"))
+    debug: bool = field(default_factory=lambda: _env_bool("DEBUG", False))
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Whether the configured database is SQLite."""
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings for this process, read from the environment on first use."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""The plan catalogue: campaigns, directions, guidelines, initiatives and departments."""

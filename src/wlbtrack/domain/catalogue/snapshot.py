@@ -1,0 +1,178 @@
+"""An in-memory copy of the catalogue, reloaded when `wlbtrack seed` changes it."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from wlbtrack.domain.catalogue.models import (
+    Campaign,
+    Department,
+    Direction,
+    Guideline,
+    Initiative,
+    InitiativeGroup,
+    InitiativeGroupDepartment,
+    Responsibility,
+)
+from wlbtrack.domain.catalogue.schemas import (
+    CampaignPublic,
+    DepartmentPublic,
+    DepartmentRef,
+    DirectionPublic,
+    DirectionRef,
+    GuidelinePublic,
+    GuidelineRef,
+    InitiativeGroupPublic,
+)
+from wlbtrack.lib import changes
+
+
+@dataclass
+class Catalogue:
+    """The whole catalogue, by code, in document order, with database ids for queries."""
+
+    version: int = -1
+    campaigns: dict[str, CampaignPublic] = field(default_factory=dict)
+    directions: dict[str, DirectionPublic] = field(default_factory=dict)
+    guidelines: dict[str, GuidelinePublic] = field(default_factory=dict)
+    departments: dict[str, DepartmentPublic] = field(default_factory=dict)
+    guideline_ids: dict[str, int] = field(default_factory=dict)
+    department_ids: dict[str, int] = field(default_factory=dict)
+
+    def guideline_code(self, guideline_id: int) -> str:
+        return self._guideline_codes[guideline_id]
+
+    def department_code(self, department_id: int) -> str:
+        return self._department_codes[department_id]
+
+    def responsible(self, guideline_code: str) -> set[str]:
+        """Codes of the departments that report on a guideline."""
+        return {department.code for department in self.guidelines[guideline_code].departments}
+
+    def guidelines_of(self, department_code: str) -> list[GuidelineRef]:
+        return [
+            GuidelineRef(code=g.code, text=g.text)
+            for g in self.guidelines.values()
+            if any(d.code == department_code for d in g.departments)
+        ]
+
+    def __post_init__(self) -> None:
+        self._guideline_codes = {v: k for k, v in self.guideline_ids.items()}
+        self._department_codes = {v: k for k, v in self.department_ids.items()}
+
+
+async def read_catalogue(session: AsyncSession, version: int) -> Catalogue:
+    """Read every catalogue table once and assemble the public shapes."""
+    departments = (await session.execute(select(Department).order_by(Department.position))).scalars().all()
+    department_by_id = {d.id: d for d in departments}
+    campaigns = (await session.execute(select(Campaign).order_by(Campaign.position))).scalars().all()
+    directions = (await session.execute(select(Direction).order_by(Direction.position))).scalars().all()
+    guidelines = (await session.execute(select(Guideline).order_by(Guideline.position))).scalars().all()
+    groups = (
+        (await session.execute(select(InitiativeGroup).order_by(InitiativeGroup.guideline_id, InitiativeGroup.position)))
+        .scalars()
+        .all()
+    )
+    initiatives: dict[int, list[str]] = defaultdict(list)
+    for group_id, name in await session.execute(
+        select(Initiative.group_id, Initiative.name).order_by(Initiative.group_id, Initiative.position)
+    ):
+        initiatives[group_id].append(name)
+    group_departments: dict[int, set[int]] = defaultdict(set)
+    for group_id, department_id in await session.execute(
+        select(InitiativeGroupDepartment.group_id, InitiativeGroupDepartment.department_id)
+    ):
+        group_departments[group_id].add(department_id)
+    responsible: dict[int, set[int]] = defaultdict(set)
+    for guideline_id, department_id in await session.execute(
+        select(Responsibility.guideline_id, Responsibility.department_id)
+    ):
+        responsible[guideline_id].add(department_id)
+
+    def refs(ids: set[int]) -> list[DepartmentRef]:
+        ordered = sorted((department_by_id[i] for i in ids), key=lambda d: d.position)
+        return [DepartmentRef(code=d.code, name=d.name) for d in ordered]
+
+    groups_by_guideline: dict[int, list[InitiativeGroupPublic]] = defaultdict(list)
+    for group in groups:
+        assert group.id is not None
+        groups_by_guideline[group.guideline_id].append(
+            InitiativeGroupPublic(initiatives=initiatives[group.id], departments=refs(group_departments[group.id]))
+        )
+    campaign_code = {c.id: c.code for c in campaigns}
+    direction_by_id = {d.id: d for d in directions}
+    guideline_public = {
+        g.code: GuidelinePublic(
+            code=g.code,
+            text=g.text,
+            note=g.note,
+            source=g.source,
+            direction=direction_by_id[g.direction_id].code,
+            campaign=campaign_code[direction_by_id[g.direction_id].campaign_id],
+            departments=refs(responsible[g.id]) if g.id is not None else [],
+            initiative_groups=groups_by_guideline[g.id] if g.id is not None else [],
+        )
+        for g in guidelines
+    }
+    direction_public = {
+        d.code: DirectionPublic(
+            code=d.code,
+            name=d.name,
+            description=d.description,
+            note=d.note,
+            campaign=campaign_code[d.campaign_id],
+            guidelines=[GuidelineRef(code=g.code, text=g.text) for g in guidelines if g.direction_id == d.id],
+        )
+        for d in directions
+    }
+    campaign_public = {
+        c.code: CampaignPublic(
+            code=c.code,
+            name=c.name,
+            tagline=c.tagline,
+            mechanism=c.mechanism,
+            note=c.note,
+            directions=[DirectionRef(code=d.code, name=d.name) for d in directions if d.campaign_id == c.id],
+        )
+        for c in campaigns
+    }
+    return Catalogue(
+        version=version,
+        campaigns=campaign_public,
+        directions=direction_public,
+        guidelines=guideline_public,
+        departments={d.code: DepartmentPublic(code=d.code, name=d.name, name_en=d.name_en) for d in departments},
+        guideline_ids={g.code: g.id for g in guidelines if g.id is not None},
+        department_ids={d.code: d.id for d in departments if d.id is not None},
+    )
+
+
+class CatalogueCache:
+    """Holds the current catalogue; checks the database's catalogue version at most every `ttl` seconds."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], ttl: float) -> None:
+        self._sessions = sessions
+        self._ttl = ttl
+        self._catalogue = Catalogue()
+        self._checked_at = float("-inf")
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> Catalogue:
+        """The catalogue, reloaded first if the seed changed it."""
+        if time.monotonic() - self._checked_at < self._ttl:
+            return self._catalogue
+        async with self._lock:
+            if time.monotonic() - self._checked_at < self._ttl:
+                return self._catalogue
+            async with self._sessions() as session:
+                version = await changes.current(session, changes.CATALOGUE)
+                if version != self._catalogue.version:
+                    self._catalogue = await read_catalogue(session, version)
+            self._checked_at = time.monotonic()
+            return self._catalogue

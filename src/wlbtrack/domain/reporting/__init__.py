@@ -1,0 +1,1 @@
+"""Quarterly status reports, indicators and indicator values, with revision history."""

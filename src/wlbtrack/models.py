@@ -1,0 +1,50 @@
+"""Every table model, imported in one place so the metadata is complete."""
+
+from sqlmodel import SQLModel
+
+from wlbtrack.domain.auth.models import ApiToken
+from wlbtrack.domain.catalogue.models import (
+    Campaign,
+    Department,
+    Direction,
+    Guideline,
+    Initiative,
+    InitiativeGroup,
+    InitiativeGroupDepartment,
+    Responsibility,
+)
+from wlbtrack.domain.reporting.models import (
+    ChangeCounter,
+    ClosedPeriod,
+    IdempotencyRecord,
+    Indicator,
+    IndicatorRevision,
+    IndicatorValue,
+    IndicatorValueRevision,
+    Report,
+    ReportRevision,
+)
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "ApiToken",
+    "Campaign",
+    "ChangeCounter",
+    "ClosedPeriod",
+    "Department",
+    "Direction",
+    "Guideline",
+    "IdempotencyRecord",
+    "Indicator",
+    "IndicatorRevision",
+    "IndicatorValue",
+    "IndicatorValueRevision",
+    "Initiative",
+    "InitiativeGroup",
+    "InitiativeGroupDepartment",
+    "Report",
+    "ReportRevision",
+    "Responsibility",
+    "metadata",
+]
