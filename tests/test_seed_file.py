@@ -220,8 +220,19 @@ def test_codes_unique_and_well_formed(data):
 
 def test_direction_codes(data):
     assert [d["code"] for d in directions(data)] == [
-        "1.1", "1.2", "1.3", "2.1", "2.2", "2.3", "2.4", "2.5",
-        "3.1", "3.2", "3.3", "3.4", "3.5",
+        "1.1",
+        "1.2",
+        "1.3",
+        "2.1",
+        "2.2",
+        "2.3",
+        "2.4",
+        "2.5",
+        "3.1",
+        "3.2",
+        "3.3",
+        "3.4",
+        "3.5",
     ]
 
 
@@ -247,18 +258,31 @@ def test_texts_verbatim_in_document(data, doc, detail):
 
 def test_campaigns_literal(data):
     assert [(c["code"], c["name"], c["tagline"], c["mechanism"]) for c in data["campaigns"]] == [
-        ("1", "家族のふれあいいっぱい大作戦", "~家族のふれあいをいっぱいしていきます~", "実現のための仕掛け：その1"),
-        ("2", "地域の課題みんなで解決大作戦", "～地域の様々な課題をみんなで解決していきます～", "実現のための仕掛け：その2"),
-        ("3", "働きたくなる職場倍増大作戦", "～働きたくなる職場を増やしていきます～", "実現のための仕掛け：その3"),
+        (
+            "1",
+            "家族のふれあいいっぱい大作戦",
+            "~家族のふれあいをいっぱいしていきます~",
+            "実現のための仕掛け：その1",
+        ),
+        (
+            "2",
+            "地域の課題みんなで解決大作戦",
+            "～地域の様々な課題をみんなで解決していきます～",
+            "実現のための仕掛け：その2",
+        ),
+        (
+            "3",
+            "働きたくなる職場倍増大作戦",
+            "～働きたくなる職場を増やしていきます～",
+            "実現のための仕掛け：その3",
+        ),
     ]
 
 
 def test_rows_match_detailed_tables(data, table_rows):
     """Each table row, in document order, is one initiative group of the right guideline."""
     names = {d["code"]: d["name"] for d in data["departments"]}
-    flat = [
-        (g, ig) for g in guidelines(data) if g.get("source") == "table" for ig in g["initiative_groups"]
-    ]
+    flat = [(g, ig) for g in guidelines(data) if g.get("source") == "table" for ig in g["initiative_groups"]]
     assert len(flat) == len(table_rows)
     current = None
     for (g, ig), (text, inits, depts) in zip(flat, table_rows):
@@ -277,7 +301,12 @@ def test_spot_checks_section_1(data):
     assert g["text"] == "子育てや子どもの生活への支援に取り組めます。"
     assert len(g["initiative_groups"]) == 4
     assert g["initiative_groups"][0] == {
-        "initiatives": ["さんさんサポート", "産後ケア事業", "養育困難家庭の自立支援", "配慮を要する子どもへの支援"],
+        "initiatives": [
+            "さんさんサポート",
+            "産後ケア事業",
+            "養育困難家庭の自立支援",
+            "配慮を要する子どもへの支援",
+        ],
         "departments": ["children"],
     }
     g2 = g["initiative_groups"][1]
@@ -287,36 +316,63 @@ def test_spot_checks_section_1(data):
     assert g2["initiatives"][-1] == "母子栄養相談"
 
     assert guideline(data, "1.1.2")["initiative_groups"][1]["departments"] == [
-        "health-welfare", "community-welfare",
+        "health-welfare",
+        "community-welfare",
     ]
     assert guideline(data, "1.1.4")["initiative_groups"][1] == {
         "initiatives": ["DV防止啓発", "DV相談事業", "女性のための相談事業"],
         "departments": ["branch-offices", "lifestyle-culture"],
     }
-    assert guideline(data, "1.3.1")["initiative_groups"] == [{
-        "initiatives": ["認可保育園の整備・認証保育所等多様な保育サービスの提供", "一時預かり事業",
-                        "トワイライトステイ", "新 BOP 学童クラブ"],
-        "departments": ["children"],
-    }]
-    assert guideline(data, "1.2.1")["text"] == "区民による地域での様々な活動や、区政などへの参画に向けて支援を行います。"
+    assert guideline(data, "1.3.1")["initiative_groups"] == [
+        {
+            "initiatives": [
+                "認可保育園の整備・認証保育所等多様な保育サービスの提供",
+                "一時預かり事業",
+                "トワイライトステイ",
+                "新 BOP 学童クラブ",
+            ],
+            "departments": ["children"],
+        }
+    ]
+    assert (
+        guideline(data, "1.2.1")["text"]
+        == "区民による地域での様々な活動や、区政などへの参画に向けて支援を行います。"
+    )
 
 
 def test_spot_checks_section_2(data):
     g = guideline(data, "2.1.2")
     assert g["initiative_groups"][0]["departments"] == ["sports-promotion", "education-board"]
     assert g["initiative_groups"][0]["initiatives"] == [
-        "総合型地域スポーツクラブへの支援", "高齢者・障害者スポーツ事業の実施", "区立学校施設等の活用",
+        "総合型地域スポーツクラブへの支援",
+        "高齢者・障害者スポーツ事業の実施",
+        "区立学校施設等の活用",
     ]
-    assert g["initiative_groups"][3] == {"initiatives": ["元気体操リーダーの養成事業"], "departments": ["health-center"]}
-    assert guideline(data, "2.1.1")["text"] == "区民による地域での様々な活動や、区民参加に向けて支援を行います。"
+    assert g["initiative_groups"][3] == {
+        "initiatives": ["元気体操リーダーの養成事業"],
+        "departments": ["health-center"],
+    }
+    assert (
+        guideline(data, "2.1.1")["text"] == "区民による地域での様々な活動や、区民参加に向けて支援を行います。"
+    )
     assert guideline(data, "2.4.1")["initiative_groups"][1:] == [
         {"initiatives": ["中高生などの自立支援"], "departments": ["children", "education-board"]},
-        {"initiatives": ["キャリア教育の推進", "「才能の芽を育てる」体験学習の推進"], "departments": ["education-board"]},
+        {
+            "initiatives": ["キャリア教育の推進", "「才能の芽を育てる」体験学習の推進"],
+            "departments": ["education-board"],
+        },
     ]
-    assert guideline(data, "2.5.1")["initiative_groups"] == [{
-        "initiatives": ["農業サポーターの登録", "体験農園の開園", "次大夫堀自然体験農園事業", "ふれあい農園"],
-        "departments": ["industrial-policy"],
-    }]
+    assert guideline(data, "2.5.1")["initiative_groups"] == [
+        {
+            "initiatives": [
+                "農業サポーターの登録",
+                "体験農園の開園",
+                "次大夫堀自然体験農園事業",
+                "ふれあい農園",
+            ],
+            "departments": ["industrial-policy"],
+        }
+    ]
     assert direction(data, "2.5")["name"] == "農を生かした地域活動の充実"
 
 
@@ -324,19 +380,28 @@ def test_spot_checks_section_3(data):
     assert direction(data, "3.2")["name"] == "多様な求職者と就業とのマッチング"
     assert direction(data, "3.1")["name"] == "中小企業における男女共同参画、ワーク・ライフ・バランス支援"
     assert guideline(data, "3.3.2")["initiative_groups"][0]["departments"] == [
-        "lifestyle-culture", "industrial-policy", "health-welfare",
+        "lifestyle-culture",
+        "industrial-policy",
+        "health-welfare",
     ]
     assert guideline(data, "3.1.1")["initiative_groups"][0]["initiatives"] == [
-        "就労相談総合窓口・就業マッチング事業", "区内企業研修への講師派遣",
-        "講習会などによる経営の向上促進", "区内産業人材育成事業",
+        "就労相談総合窓口・就業マッチング事業",
+        "区内企業研修への講師派遣",
+        "講習会などによる経営の向上促進",
+        "区内産業人材育成事業",
     ]
     g = guideline(data, "3.5.2")
-    assert g["text"] == "区内で働く人の労働環境の向上やワーク・ライフ・バランスの実現に向けた雇用環境づくりについて支援を行います。"
+    assert (
+        g["text"]
+        == "区内で働く人の労働環境の向上やワーク・ライフ・バランスの実現に向けた雇用環境づくりについて支援を行います。"
+    )
     assert g["source"] == "table"
-    assert g["initiative_groups"] == [{
-        "initiatives": ["ワーク・ライフ・バランス啓発促進", "均等処遇・短時間正社員制度の普及事業"],
-        "departments": ["industrial-policy"],
-    }]
+    assert g["initiative_groups"] == [
+        {
+            "initiatives": ["ワーク・ライフ・バランス啓発促進", "均等処遇・短時間正社員制度の普及事業"],
+            "departments": ["industrial-policy"],
+        }
+    ]
     assert guideline(data, "3.4.1")["initiative_groups"][0] == {
         "initiatives": ["出前型健康教育(専門職派遣事業)", "こころの相談"],
         "departments": ["branch-offices", "health-center"],
@@ -354,12 +419,12 @@ def test_known_variant_notes(data):
     assert "買い物場" in guideline(data, "2.2.2")["note"]
 
 
-def test_notes_exactly_where_document_disagrees(data, overview_guideline_groups,
-                                                overview_diagram, contents_directions):
+def test_notes_exactly_where_document_disagrees(
+    data, overview_guideline_groups, overview_diagram, contents_directions
+):
     """A note is present iff the overview/contents wording differs from the table's."""
     assert len(contents_directions) == 13
-    for d, ov_group, contents_name in zip(directions(data), overview_guideline_groups,
-                                          contents_directions):
+    for d, ov_group, contents_name in zip(directions(data), overview_guideline_groups, contents_directions):
         differs = contents_name != d["name"] or re.sub(r"\s+", "", d["name"]) not in overview_diagram
         assert (d["note"] is not None) == differs, d["code"]
         for g in d["guidelines"]:

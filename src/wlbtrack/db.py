@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from typing import Any
 
+from litestar.di import NamedDependency
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -77,13 +78,13 @@ class Database:
         await self.engine.dispose()
 
 
-async def provide_session(database: Database) -> AsyncGenerator[AsyncSession, None]:
+async def provide_session(database: NamedDependency[Database]) -> AsyncGenerator[AsyncSession, None]:
     """A read session for one request."""
     async with database.read_sessions() as session:
         yield session
 
 
-async def provide_write_session(database: Database) -> AsyncGenerator[AsyncSession, None]:
+async def provide_write_session(database: NamedDependency[Database]) -> AsyncGenerator[AsyncSession, None]:
     """A write session for one request; on SQLite it takes the write lock when it begins."""
     async with database.write_sessions() as session:
         yield session

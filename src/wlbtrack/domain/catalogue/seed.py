@@ -168,7 +168,8 @@ async def _sync_groups(
     """Replace the guideline's initiative groups when the seed's differ; nothing refers to them."""
     assert guideline.id is not None
     wanted = [
-        (list(group.initiatives), sorted(department_ids[code] for code in group.departments)) for group in groups
+        (list(group.initiatives), sorted(department_ids[code] for code in group.departments))
+        for group in groups
     ]
     if await _current_groups(session, guideline.id) == wanted:
         return
@@ -183,7 +184,9 @@ async def _sync_groups(
         session.add(group_row)
         await session.flush()
         assert group_row.id is not None
-        session.add_all(Initiative(group_id=group_row.id, name=name, position=i) for i, name in enumerate(names))
+        session.add_all(
+            Initiative(group_id=group_row.id, name=name, position=i) for i, name in enumerate(names)
+        )
         session.add_all(
             InitiativeGroupDepartment(group_id=group_row.id, department_id=department_id)
             for department_id in departments
@@ -272,7 +275,9 @@ async def load_seed(session: AsyncSession, catalogue: SeedCatalogue) -> SeedResu
                     result,
                 )
                 guideline_position += 1
-                await _sync_groups(session, guideline, seed_guideline.initiative_groups, department_ids, result)
+                await _sync_groups(
+                    session, guideline, seed_guideline.initiative_groups, department_ids, result
+                )
     return result
 
 

@@ -75,7 +75,11 @@ async def read_catalogue(session: AsyncSession, version: int) -> Catalogue:
     directions = (await session.execute(select(Direction).order_by(Direction.position))).scalars().all()
     guidelines = (await session.execute(select(Guideline).order_by(Guideline.position))).scalars().all()
     groups = (
-        (await session.execute(select(InitiativeGroup).order_by(InitiativeGroup.guideline_id, InitiativeGroup.position)))
+        (
+            await session.execute(
+                select(InitiativeGroup).order_by(InitiativeGroup.guideline_id, InitiativeGroup.position)
+            )
+        )
         .scalars()
         .all()
     )
@@ -103,7 +107,9 @@ async def read_catalogue(session: AsyncSession, version: int) -> Catalogue:
     for group in groups:
         assert group.id is not None
         groups_by_guideline[group.guideline_id].append(
-            InitiativeGroupPublic(initiatives=initiatives[group.id], departments=refs(group_departments[group.id]))
+            InitiativeGroupPublic(
+                initiatives=initiatives[group.id], departments=refs(group_departments[group.id])
+            )
         )
     campaign_code = {c.id: c.code for c in campaigns}
     direction_by_id = {d.id: d for d in directions}
@@ -147,7 +153,9 @@ async def read_catalogue(session: AsyncSession, version: int) -> Catalogue:
         campaigns=campaign_public,
         directions=direction_public,
         guidelines=guideline_public,
-        departments={d.code: DepartmentPublic(code=d.code, name=d.name, name_en=d.name_en) for d in departments},
+        departments={
+            d.code: DepartmentPublic(code=d.code, name=d.name, name_en=d.name_en) for d in departments
+        },
         guideline_ids={g.code: g.id for g in guidelines if g.id is not None},
         department_ids={d.code: d.id for d in departments if d.id is not None},
     )

@@ -1,0 +1,145 @@
+"""The Litestar application: routes, dependencies, plugins and OpenAPI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Litestar, Request, Router
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme, Tag
+
+from wlbtrack import __version__
+from wlbtrack.config import Settings, get_settings
+from wlbtrack.db import Database, provide_session, provide_write_session
+from wlbtrack.domain.auth.middleware import bearer_token_middleware
+from wlbtrack.domain.auth.tokens import Principal
+from wlbtrack.domain.catalogue.controllers import (
+    CampaignController,
+    DepartmentController,
+    DirectionController,
+    GuidelineController,
+    InitiativeController,
+)
+from wlbtrack.domain.catalogue.snapshot import Catalogue, CatalogueCache
+from wlbtrack.domain.health import health, ready
+from wlbtrack.lib.errors import (
+    DATABASE_OUTAGE_ERRORS,
+    database_unavailable,
+    problem_details_plugin,
+    unexpected_error,
+)
+
+API_DESCRIPTION = """\
+wlbtrack tracks the progress of Setagaya Ward's work-life-balance plan
+(ワーク・ライフ・バランス推進に向けた取り組み, January 2010).
+
+The plan is a catalogue:
+
+* **大作戦 (daisakusen, "campaign")** — the plan's three mechanisms (実現のための仕掛け), codes `1`–`3`.
+* **取り組みの方向性 ("policy direction")** — 13 directions, codes `1.1`–`3.5`.
+* **推進に向けた取り組みの目安 ("guideline", 目安 = benchmark)** — 29 guidelines, codes like `1.1.1`.
+* **主な取り組み ("main initiatives")** — grouped under each guideline, each group owned by
+* **担当部 ("responsible department")** — 9 ward departments with ASCII codes such as `children`.
+
+Every operation under `/api/v1` needs `Authorization: Bearer <token>`. Errors are
+`application/problem+json` (RFC 9457); `detail` names the offending field.
+"""
+
+
+async def provide_catalogue(state: State) -> Catalogue:
+    """The current catalogue snapshot."""
+    cache: CatalogueCache = state.catalogue_cache
+    return await cache.get()
+
+
+async def provide_database(state: State) -> Database:
+    """The process's database handle."""
+    database: Database = state.database
+    return database
+
+
+async def provide_principal(request: Request[Principal, str, Any]) -> Principal:
+    """The authenticated caller."""
+    return request.user
+
+
+def api_routes() -> list[Any]:
+    """Controllers mounted under /api/v1."""
+    return [
+        CampaignController,
+        DirectionController,
+        GuidelineController,
+        DepartmentController,
+        InitiativeController,
+    ]
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """Build the application for the given (or the environment's) settings."""
+    settings = settings or get_settings()
+
+    async def open_database(app: Litestar) -> None:
+        database = Database(settings)
+        app.state.database = database
+        app.state.settings = settings
+        app.state.catalogue_cache = CatalogueCache(database.read_sessions, ttl=settings.catalogue_ttl)
+
+    async def close_database(app: Litestar) -> None:
+        await app.state.database.dispose()
+
+    api = Router(
+        path="/api/v1",
+        route_handlers=api_routes(),
+        middleware=[bearer_token_middleware()],
+        security=[{"BearerToken": []}],
+        dependencies={"principal": Provide(provide_principal)},
+    )
+    return Litestar(
+        route_handlers=[health, ready, api],
+        on_startup=[open_database],
+        on_shutdown=[close_database],
+        dependencies={
+            "database": Provide(provide_database),
+            "session": Provide(provide_session),
+            "write_session": Provide(provide_write_session),
+            "catalogue": Provide(provide_catalogue),
+        },
+        plugins=[problem_details_plugin()],
+        exception_handlers={
+            **dict.fromkeys(DATABASE_OUTAGE_ERRORS, database_unavailable),
+            Exception: unexpected_error,
+        },
+        request_max_body_size=1_000_000,
+        openapi_config=openapi_config(),
+        debug=settings.debug,
+    )
+
+
+def openapi_config() -> OpenAPIConfig:
+    """The OpenAPI document's metadata, tags and security scheme."""
+    return OpenAPIConfig(
+        title="wlbtrack",
+        version=__version__,
+        description=API_DESCRIPTION,
+        path="/schema",
+        render_plugins=[JsonRenderPlugin(), SwaggerRenderPlugin()],
+        tags=[
+            Tag(
+                name="catalogue", description="The plan: 大作戦, 取り組みの方向性, 目安, 主な取り組み, 担当部"
+            ),
+            Tag(name="operations", description="Health and readiness probes"),
+        ],
+        components=Components(
+            security_schemes={
+                "BearerToken": SecurityScheme(
+                    type="http",
+                    scheme="bearer",
+                    description="A token from `wlbtrack token create` or POST /api/v1/tokens",
+                )
+            }
+        ),
+        use_handler_docstrings=True,
+    )

@@ -1,0 +1,43 @@
+"""Bearer-token authentication for everything under /api/v1."""
+
+from __future__ import annotations
+
+from litestar.connection import ASGIConnection
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.middleware.base import DefineMiddleware
+
+from wlbtrack.db import Database
+from wlbtrack.domain.auth.tokens import resolve_token
+from wlbtrack.lib.errors import ProblemError
+
+MAX_TOKEN_LENGTH = 200
+
+
+def _unauthorized(detail: str) -> ProblemError:
+    return ProblemError(
+        401, detail, field="Authorization", headers={"WWW-Authenticate": 'Bearer realm="wlbtrack"'}
+    )
+
+
+class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
+    """Resolves `Authorization: Bearer <token>` to a Principal; 401 when missing, unknown or revoked."""
+
+    async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:  # type: ignore[type-arg]
+        header = connection.headers.get("authorization")
+        if not header:
+            raise _unauthorized("Authorization: a bearer token is required")
+        scheme, _, token = header.partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token or len(token) > MAX_TOKEN_LENGTH:
+            raise _unauthorized("Authorization: expected 'Bearer <token>'")
+        database: Database = connection.app.state.database
+        async with database.read_sessions() as session:
+            principal = await resolve_token(session, token)
+        if principal is None:
+            raise _unauthorized("Authorization: unknown or revoked token")
+        return AuthenticationResult(user=principal, auth=token)
+
+
+def bearer_token_middleware() -> DefineMiddleware:
+    """Authentication on /api/v1 only; health, readiness, metrics and the schema stay open."""
+    return DefineMiddleware(BearerTokenMiddleware, exclude=["^/health", "^/ready", "^/schema", "^/metrics"])

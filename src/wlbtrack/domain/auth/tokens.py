@@ -1,0 +1,54 @@
+"""Issuing, hashing and resolving bearer tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wlbtrack.domain.auth.models import ApiToken, Role
+from wlbtrack.domain.catalogue.models import Department
+
+TOKEN_PREFIX = "wlb_"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the token's id, role, department code and label."""
+
+    token_id: int
+    role: Role
+    department: str | None
+    label: str
+
+    @property
+    def can_write(self) -> bool:
+        return self.role in (Role.ADMIN, Role.DEPARTMENT)
+
+
+def new_token() -> str:
+    """A fresh random token (256 bits)."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    """The SHA-256 hex digest under which a token is stored."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+async def resolve_token(session: AsyncSession, token: str) -> Principal | None:
+    """The principal of an active token, or None for an unknown or revoked one."""
+    row = (
+        await session.execute(
+            select(ApiToken.id, ApiToken.role, ApiToken.label, Department.code)
+            .outerjoin(Department, Department.id == ApiToken.department_id)
+            .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))  # type: ignore[union-attr]
+        )
+    ).first()
+    if row is None:
+        return None
+    token_id, role, label, department = row
+    return Principal(token_id=token_id, role=Role(role), department=department, label=label)

@@ -1,0 +1,154 @@
+"""Read API of the plan catalogue."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, get
+from litestar.params import Parameter
+
+from wlbtrack.deps import CatalogueDep
+from wlbtrack.domain.catalogue.schemas import (
+    CampaignList,
+    CampaignPublic,
+    DepartmentDetail,
+    DepartmentList,
+    DirectionList,
+    DirectionPublic,
+    GuidelineList,
+    GuidelinePublic,
+    InitiativeList,
+    InitiativePublic,
+)
+from wlbtrack.lib.errors import ProblemError
+from wlbtrack.lib.responses import NOT_FOUND, READ_ERRORS
+
+CodeFilter = Annotated[str | None, Parameter(max_length=64)]
+
+
+def _not_found(kind: str, code: str) -> ProblemError:
+    return ProblemError(404, f"code: no {kind} with code {code!r}", field="code")
+
+
+class CampaignController(Controller):
+    """Campaigns (大作戦)."""
+
+    path = "/campaigns"
+    tags = ["catalogue"]
+
+    @get("/", summary="List campaigns (大作戦)", responses=READ_ERRORS)
+    async def list_campaigns(self, catalogue: CatalogueDep) -> CampaignList:
+        """The three campaigns (大作戦, "great campaign"), the plan's mechanisms for realising work-life balance."""
+        items = list(catalogue.campaigns.values())
+        return CampaignList(items=items, total=len(items))
+
+    @get("/{code:str}", summary="Get a campaign (大作戦)", responses=NOT_FOUND)
+    async def get_campaign(self, catalogue: CatalogueDep, code: str) -> CampaignPublic:
+        """One campaign with its policy directions."""
+        if code not in catalogue.campaigns:
+            raise _not_found("campaign", code)
+        return catalogue.campaigns[code]
+
+
+class DirectionController(Controller):
+    """Policy directions (取り組みの方向性)."""
+
+    path = "/directions"
+    tags = ["catalogue"]
+
+    @get("/", summary="List policy directions (取り組みの方向性)", responses=READ_ERRORS)
+    async def list_directions(self, catalogue: CatalogueDep, campaign: CodeFilter = None) -> DirectionList:
+        """Policy directions (取り組みの方向性, "direction of efforts"), optionally of one campaign."""
+        items = [d for d in catalogue.directions.values() if campaign is None or d.campaign == campaign]
+        return DirectionList(items=items, total=len(items))
+
+    @get("/{code:str}", summary="Get a policy direction (取り組みの方向性)", responses=NOT_FOUND)
+    async def get_direction(self, catalogue: CatalogueDep, code: str) -> DirectionPublic:
+        """One policy direction with its guidelines."""
+        if code not in catalogue.directions:
+            raise _not_found("direction", code)
+        return catalogue.directions[code]
+
+
+class GuidelineController(Controller):
+    """Guidelines (目安)."""
+
+    path = "/guidelines"
+    tags = ["catalogue"]
+
+    @get("/", summary="List guidelines (目安)", responses=READ_ERRORS)
+    async def list_guidelines(
+        self,
+        catalogue: CatalogueDep,
+        campaign: CodeFilter = None,
+        direction: CodeFilter = None,
+        department: CodeFilter = None,
+    ) -> GuidelineList:
+        """Guidelines (推進に向けた取り組みの目安, "benchmarks for promotion"): what the ward commits to.
+
+        Filter by campaign code, direction code or responsible department code (担当部).
+        """
+        items = [
+            g
+            for g in catalogue.guidelines.values()
+            if (campaign is None or g.campaign == campaign)
+            and (direction is None or g.direction == direction)
+            and (department is None or any(d.code == department for d in g.departments))
+        ]
+        return GuidelineList(items=items, total=len(items))
+
+    @get("/{code:str}", summary="Get a guideline (目安)", responses=NOT_FOUND)
+    async def get_guideline(self, catalogue: CatalogueDep, code: str) -> GuidelinePublic:
+        """One guideline with its responsible departments and groups of main initiatives (主な取り組み)."""
+        if code not in catalogue.guidelines:
+            raise _not_found("guideline", code)
+        return catalogue.guidelines[code]
+
+
+class DepartmentController(Controller):
+    """Responsible departments (担当部)."""
+
+    path = "/departments"
+    tags = ["catalogue"]
+
+    @get("/", summary="List responsible departments (担当部)", responses=READ_ERRORS)
+    async def list_departments(self, catalogue: CatalogueDep) -> DepartmentList:
+        """The ward departments (担当部, "department in charge") that own initiatives and report progress."""
+        items = list(catalogue.departments.values())
+        return DepartmentList(items=items, total=len(items))
+
+    @get("/{code:str}", summary="Get a department (担当部) and its guidelines", responses=NOT_FOUND)
+    async def get_department(self, catalogue: CatalogueDep, code: str) -> DepartmentDetail:
+        """One department with the guidelines it is responsible for."""
+        if code not in catalogue.departments:
+            raise _not_found("department", code)
+        department = catalogue.departments[code]
+        return DepartmentDetail(
+            code=department.code,
+            name=department.name,
+            name_en=department.name_en,
+            guidelines=catalogue.guidelines_of(code),
+        )
+
+
+class InitiativeController(Controller):
+    """Main initiatives (主な取り組み)."""
+
+    path = "/initiatives"
+    tags = ["catalogue"]
+
+    @get("/", summary="Search main initiatives (主な取り組み)", responses=READ_ERRORS)
+    async def search_initiatives(
+        self,
+        catalogue: CatalogueDep,
+        q: Annotated[str | None, Parameter(max_length=200, description="Substring of the name")] = None,
+    ) -> InitiativeList:
+        """Main initiatives (主な取り組み) whose name contains `q` (a Japanese substring); all without `q`."""
+        items = [
+            InitiativePublic(name=name, guideline=g.code, departments=group.departments)
+            for g in catalogue.guidelines.values()
+            for group in g.initiative_groups
+            for name in group.initiatives
+            if q is None or q in name
+        ]
+        return InitiativeList(items=items, total=len(items))

@@ -1,0 +1,137 @@
+"""Every error as application/problem+json (RFC 9457), with a detail that names the field."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.plugins.problem_details import (
+    ProblemDetailsConfig,
+    ProblemDetailsException,
+    ProblemDetailsPlugin,
+)
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+logger = logging.getLogger("wlbtrack.errors")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class ProblemError(ProblemDetailsException):
+    """An error answered as a problem document; `field` names the offending input."""
+
+    def __init__(
+        self,
+        status_code: int,
+        detail: str,
+        *,
+        field: str | None = None,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        extra: dict[str, Any] = {}
+        if field is not None:
+            extra["field"] = field
+        if errors is not None:
+            extra["errors"] = errors
+        super().__init__(
+            detail=detail, status_code=status_code, extra=extra or None, headers=headers, title=None
+        )
+
+
+def _title(status_code: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status_code).phrase
+    except ValueError:
+        return "Error"
+
+
+def _validation_errors(exc: ValidationException) -> list[dict[str, Any]]:
+    errors: list[dict[str, Any]] = []
+    if isinstance(exc.extra, list):
+        for item in exc.extra:
+            if isinstance(item, dict):
+                key = item.get("key") or item.get("source") or "body"
+                errors.append({"field": str(key), "message": str(item.get("message", "invalid value"))})
+    return errors
+
+
+def http_exception_to_problem(exc: HTTPException) -> ProblemDetailsException:
+    """Turn Litestar's HTTP errors into problem documents with field-naming details."""
+    if isinstance(exc, ProblemDetailsException):
+        return exc
+    if isinstance(exc, ValidationException):
+        errors = _validation_errors(exc)
+        if errors:
+            detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+            return ProblemDetailsException(
+                status_code=exc.status_code,
+                title=_title(exc.status_code),
+                detail=detail,
+                extra={"errors": errors},
+                headers=exc.headers,
+            )
+    detail = exc.detail or _title(exc.status_code)
+    return ProblemDetailsException(
+        status_code=exc.status_code, title=_title(exc.status_code), detail=detail, headers=exc.headers
+    )
+
+
+def _problem_response(request: Request[Any, Any, Any], exc: ProblemDetailsException) -> Response[Any]:
+    if exc.title is None:
+        exc.title = _title(exc.status_code)
+    if not exc.instance:
+        exc.instance = request.url.path
+    return exc.to_response(request)
+
+
+def database_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """The database cannot be reached: a 503 the client may retry."""
+    logger.warning("database unavailable: %s", type(exc).__name__)
+    problem = ProblemDetailsException(
+        status_code=HTTP_503_SERVICE_UNAVAILABLE,
+        title=_title(HTTP_503_SERVICE_UNAVAILABLE),
+        detail="database: the database is unavailable; nothing was written, retry later",
+        headers={"Retry-After": "5"},
+    )
+    return _problem_response(request, problem)
+
+
+def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Any other failure: a 500 problem document without internals."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return database_unavailable(request, exc)
+    logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    problem = ProblemDetailsException(
+        status_code=HTTP_500_INTERNAL_SERVER_ERROR,
+        title=_title(HTTP_500_INTERNAL_SERVER_ERROR),
+        detail="internal error; the request was not completed",
+    )
+    return _problem_response(request, problem)
+
+
+def problem_details_plugin() -> ProblemDetailsPlugin:
+    """The plugin that answers every error as application/problem+json."""
+    return ProblemDetailsPlugin(
+        ProblemDetailsConfig(
+            exception_handler=_problem_response,
+            exception_to_problem_detail_map={HTTPException: http_exception_to_problem},
+        )
+    )
+
+
+DATABASE_OUTAGE_ERRORS: tuple[type[Exception], ...] = (
+    OperationalError,
+    InterfaceError,
+    DisconnectionError,
+    PoolTimeoutError,
+    ConnectionError,
+    OSError,
+    TimeoutError,
+)
