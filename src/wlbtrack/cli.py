@@ -80,9 +80,12 @@ def seed() -> None:
 )
 def openapi(output: Path | None) -> None:
     """Write the OpenAPI document (to stdout, or to --output)."""
+    from litestar.serialization import encode_json
+
     from wlbtrack.app import create_app
 
-    document = json.dumps(create_app().openapi_schema.to_schema(), ensure_ascii=False, indent=2) + "\n"
+    schema = json.loads(encode_json(create_app().openapi_schema.to_schema()))
+    document = json.dumps(schema, ensure_ascii=False, indent=2) + "\n"
     if output is None:
         sys.stdout.write(document)
     else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get
-from litestar.params import Parameter
+from litestar.params import PathParameter, QueryParameter
 
 from wlbtrack.deps import CatalogueDep
 from wlbtrack.domain.catalogue.schemas import (
@@ -23,10 +23,11 @@ from wlbtrack.domain.catalogue.schemas import (
 from wlbtrack.lib.errors import ProblemError
 from wlbtrack.lib.responses import NOT_FOUND, READ_ERRORS
 
-CodeFilter = Annotated[str | None, Parameter(max_length=64)]
+CodeFilter = Annotated[str | None, QueryParameter(max_length=64)]
+CodePath = Annotated[str, PathParameter(max_length=64)]
 
 
-def _not_found(kind: str, code: str) -> ProblemError:
+def _not_found(kind: str, code: CodePath) -> ProblemError:
     return ProblemError(404, f"code: no {kind} with code {code!r}", field="code")
 
 
@@ -43,7 +44,7 @@ class CampaignController(Controller):
         return CampaignList(items=items, total=len(items))
 
     @get("/{code:str}", summary="Get a campaign (大作戦)", responses=NOT_FOUND)
-    async def get_campaign(self, catalogue: CatalogueDep, code: str) -> CampaignPublic:
+    async def get_campaign(self, catalogue: CatalogueDep, code: CodePath) -> CampaignPublic:
         """One campaign with its policy directions."""
         if code not in catalogue.campaigns:
             raise _not_found("campaign", code)
@@ -63,7 +64,7 @@ class DirectionController(Controller):
         return DirectionList(items=items, total=len(items))
 
     @get("/{code:str}", summary="Get a policy direction (取り組みの方向性)", responses=NOT_FOUND)
-    async def get_direction(self, catalogue: CatalogueDep, code: str) -> DirectionPublic:
+    async def get_direction(self, catalogue: CatalogueDep, code: CodePath) -> DirectionPublic:
         """One policy direction with its guidelines."""
         if code not in catalogue.directions:
             raise _not_found("direction", code)
@@ -98,7 +99,7 @@ class GuidelineController(Controller):
         return GuidelineList(items=items, total=len(items))
 
     @get("/{code:str}", summary="Get a guideline (目安)", responses=NOT_FOUND)
-    async def get_guideline(self, catalogue: CatalogueDep, code: str) -> GuidelinePublic:
+    async def get_guideline(self, catalogue: CatalogueDep, code: CodePath) -> GuidelinePublic:
         """One guideline with its responsible departments and groups of main initiatives (主な取り組み)."""
         if code not in catalogue.guidelines:
             raise _not_found("guideline", code)
@@ -118,7 +119,7 @@ class DepartmentController(Controller):
         return DepartmentList(items=items, total=len(items))
 
     @get("/{code:str}", summary="Get a department (担当部) and its guidelines", responses=NOT_FOUND)
-    async def get_department(self, catalogue: CatalogueDep, code: str) -> DepartmentDetail:
+    async def get_department(self, catalogue: CatalogueDep, code: CodePath) -> DepartmentDetail:
         """One department with the guidelines it is responsible for."""
         if code not in catalogue.departments:
             raise _not_found("department", code)
@@ -141,7 +142,7 @@ class InitiativeController(Controller):
     async def search_initiatives(
         self,
         catalogue: CatalogueDep,
-        q: Annotated[str | None, Parameter(max_length=200, description="Substring of the name")] = None,
+        q: Annotated[str | None, QueryParameter(max_length=200, description="Substring of the name")] = None,
     ) -> InitiativeList:
         """Main initiatives (主な取り組み) whose name contains `q` (a Japanese substring); all without `q`."""
         items = [
