@@ -168,7 +168,8 @@ def test_departments_exact(data):
     assert [(d["code"], d["name"]) for d in data["departments"]] == EXPECTED_DEPARTMENTS
     for d in data["departments"]:
         assert re.fullmatch(r"[a-z]+(-[a-z]+)*", d["code"])
-        assert d["name_en"] and d["name_en"].isascii()
+        assert d["name_en"]
+        assert d["name_en"].isascii()
 
 
 def test_department_references_exist_and_all_used(data):
@@ -201,7 +202,8 @@ def test_department_names_in_document(data, doc):
 def test_codes_unique_and_well_formed(data):
     all_codes = []
     for ci, c in enumerate(data["campaigns"], 1):
-        assert isinstance(c["code"], str) and c["code"] == str(ci)
+        assert isinstance(c["code"], str)
+        assert c["code"] == str(ci)
         all_codes.append(c["code"])
         for di, d in enumerate(c["directions"], 1):
             assert isinstance(d["code"], str)
@@ -285,7 +287,7 @@ def test_rows_match_detailed_tables(data, table_rows):
     flat = [(g, ig) for g in guidelines(data) if g.get("source") == "table" for ig in g["initiative_groups"]]
     assert len(flat) == len(table_rows)
     current = None
-    for (g, ig), (text, inits, depts) in zip(flat, table_rows):
+    for (g, ig), (text, inits, depts) in zip(flat, table_rows, strict=True):
         if text:
             current = text
         assert g["text"] == current
@@ -391,10 +393,8 @@ def test_spot_checks_section_3(data):
         "区内産業人材育成事業",
     ]
     g = guideline(data, "3.5.2")
-    assert (
-        g["text"]
-        == "区内で働く人の労働環境の向上やワーク・ライフ・バランスの実現に向けた雇用環境づくりについて支援を行います。"
-    )
+    expected = "区内で働く人の労働環境の向上やワーク・ライフ・バランスの実現に向けた雇用環境づくりについて支援を行います。"  # noqa: E501
+    assert g["text"] == expected
     assert g["source"] == "table"
     assert g["initiative_groups"] == [
         {
@@ -424,7 +424,9 @@ def test_notes_exactly_where_document_disagrees(
 ):
     """A note is present iff the overview/contents wording differs from the table's."""
     assert len(contents_directions) == 13
-    for d, ov_group, contents_name in zip(directions(data), overview_guideline_groups, contents_directions):
+    for d, ov_group, contents_name in zip(
+        directions(data), overview_guideline_groups, contents_directions, strict=True
+    ):
         differs = contents_name != d["name"] or re.sub(r"\s+", "", d["name"]) not in overview_diagram
         assert (d["note"] is not None) == differs, d["code"]
         for g in d["guidelines"]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from wlbtrack.domain.reporting.models import ChangeCounter
 
@@ -14,7 +15,7 @@ DATA = "data"
 async def bump(session: AsyncSession, name: str) -> None:
     """Increase the named counter (its row is created by the first migration) in the caller's transaction."""
     await session.execute(
-        update(ChangeCounter).where(ChangeCounter.name == name).values(version=ChangeCounter.version + 1)
+        update(ChangeCounter).where(col(ChangeCounter.name) == name).values(version=ChangeCounter.version + 1)
     )
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import select
 
 from wlbtrack.domain.auth.models import ApiToken, Role
 from wlbtrack.domain.auth.tokens import hash_token, new_token
@@ -27,9 +27,8 @@ async def create_token(
     except ValueError as exc:
         raise TokenError("role", f"must be one of {', '.join(r.value for r in Role)}") from exc
     department_id: int | None = None
-    if parsed_role is Role.DEPARTMENT:
-        if department is None:
-            raise TokenError("department", "a department token needs a department code")
+    if parsed_role is Role.DEPARTMENT and department is None:
+        raise TokenError("department", "a department token needs a department code")
     if department is not None:
         department_id = (
             await session.execute(select(Department.id).where(Department.code == department))

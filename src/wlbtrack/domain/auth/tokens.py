@@ -6,8 +6,8 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from wlbtrack.domain.auth.models import ApiToken, Role
 from wlbtrack.domain.catalogue.models import Department
@@ -44,7 +44,7 @@ async def resolve_token(session: AsyncSession, token: str) -> Principal | None:
     row = (
         await session.execute(
             select(ApiToken.id, ApiToken.role, ApiToken.label, Department.code)
-            .outerjoin(Department, Department.id == ApiToken.department_id)
+            .outerjoin(Department, col(Department.id) == ApiToken.department_id)
             .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))  # type: ignore[union-attr]
         )
     ).first()

@@ -35,11 +35,11 @@ class CampaignController(Controller):
     """Campaigns (大作戦)."""
 
     path = "/campaigns"
-    tags = ["catalogue"]
+    tags = ("catalogue",)
 
     @get("/", summary="List campaigns (大作戦)", responses=READ_ERRORS)
     async def list_campaigns(self, catalogue: CatalogueDep) -> CampaignList:
-        """The three campaigns (大作戦, "great campaign"), the plan's mechanisms for realising work-life balance."""
+        """The three campaigns (大作戦, "great campaign"): the plan's mechanisms for work-life balance."""
         items = list(catalogue.campaigns.values())
         return CampaignList(items=items, total=len(items))
 
@@ -55,7 +55,7 @@ class DirectionController(Controller):
     """Policy directions (取り組みの方向性)."""
 
     path = "/directions"
-    tags = ["catalogue"]
+    tags = ("catalogue",)
 
     @get("/", summary="List policy directions (取り組みの方向性)", responses=READ_ERRORS)
     async def list_directions(self, catalogue: CatalogueDep, campaign: CodeFilter = None) -> DirectionList:
@@ -75,7 +75,7 @@ class GuidelineController(Controller):
     """Guidelines (目安)."""
 
     path = "/guidelines"
-    tags = ["catalogue"]
+    tags = ("catalogue",)
 
     @get("/", summary="List guidelines (目安)", responses=READ_ERRORS)
     async def list_guidelines(
@@ -110,7 +110,7 @@ class DepartmentController(Controller):
     """Responsible departments (担当部)."""
 
     path = "/departments"
-    tags = ["catalogue"]
+    tags = ("catalogue",)
 
     @get("/", summary="List responsible departments (担当部)", responses=READ_ERRORS)
     async def list_departments(self, catalogue: CatalogueDep) -> DepartmentList:
@@ -136,7 +136,7 @@ class InitiativeController(Controller):
     """Main initiatives (主な取り組み)."""
 
     path = "/initiatives"
-    tags = ["catalogue"]
+    tags = ("catalogue",)
 
     @get("/", summary="Search main initiatives (主な取り組み)", responses=READ_ERRORS)
     async def search_initiatives(

@@ -8,9 +8,9 @@ from typing import Any, TypeVar
 
 import msgspec
 import yaml
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col, select
 
 from wlbtrack.domain.catalogue.models import (
     Campaign,
@@ -134,7 +134,7 @@ async def _current_groups(session: AsyncSession, guideline_id: int) -> list[tupl
             await session.execute(
                 select(InitiativeGroup)
                 .where(InitiativeGroup.guideline_id == guideline_id)
-                .order_by(InitiativeGroup.position)
+                .order_by(col(InitiativeGroup.position))
             )
         )
         .scalars()
@@ -144,14 +144,16 @@ async def _current_groups(session: AsyncSession, guideline_id: int) -> list[tupl
     for group in groups:
         names = (
             await session.execute(
-                select(Initiative.name).where(Initiative.group_id == group.id).order_by(Initiative.position)
+                select(Initiative.name)
+                .where(Initiative.group_id == group.id)
+                .order_by(col(Initiative.position))
             )
         ).scalars()
         departments = (
             await session.execute(
                 select(InitiativeGroupDepartment.department_id)
                 .where(InitiativeGroupDepartment.group_id == group.id)
-                .order_by(InitiativeGroupDepartment.department_id)
+                .order_by(col(InitiativeGroupDepartment.department_id))
             )
         ).scalars()
         shape.append((list(names), list(departments)))
@@ -178,7 +180,7 @@ async def _sync_groups(
     await session.execute(
         delete(InitiativeGroupDepartment).where(InitiativeGroupDepartment.group_id.in_(old_ids))  # type: ignore[attr-defined]
     )
-    await session.execute(delete(InitiativeGroup).where(InitiativeGroup.guideline_id == guideline.id))
+    await session.execute(delete(InitiativeGroup).where(col(InitiativeGroup.guideline_id) == guideline.id))
     for position, (names, departments) in enumerate(wanted):
         group_row = InitiativeGroup(guideline_id=guideline.id, position=position)
         session.add(group_row)
@@ -205,7 +207,7 @@ async def _sync_groups(
     if current - responsible:
         await session.execute(
             delete(Responsibility).where(
-                Responsibility.guideline_id == guideline.id,
+                col(Responsibility.guideline_id) == guideline.id,
                 Responsibility.department_id.in_(current - responsible),  # type: ignore[attr-defined]
             )
         )

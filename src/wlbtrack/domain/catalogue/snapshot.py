@@ -7,8 +7,8 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col, select
 
 from wlbtrack.domain.catalogue.models import (
     Campaign,
@@ -69,15 +69,19 @@ class Catalogue:
 
 async def read_catalogue(session: AsyncSession, version: int) -> Catalogue:
     """Read every catalogue table once and assemble the public shapes."""
-    departments = (await session.execute(select(Department).order_by(Department.position))).scalars().all()
+    departments = (
+        (await session.execute(select(Department).order_by(col(Department.position)))).scalars().all()
+    )
     department_by_id = {d.id: d for d in departments}
-    campaigns = (await session.execute(select(Campaign).order_by(Campaign.position))).scalars().all()
-    directions = (await session.execute(select(Direction).order_by(Direction.position))).scalars().all()
-    guidelines = (await session.execute(select(Guideline).order_by(Guideline.position))).scalars().all()
+    campaigns = (await session.execute(select(Campaign).order_by(col(Campaign.position)))).scalars().all()
+    directions = (await session.execute(select(Direction).order_by(col(Direction.position)))).scalars().all()
+    guidelines = (await session.execute(select(Guideline).order_by(col(Guideline.position)))).scalars().all()
     groups = (
         (
             await session.execute(
-                select(InitiativeGroup).order_by(InitiativeGroup.guideline_id, InitiativeGroup.position)
+                select(InitiativeGroup).order_by(
+                    col(InitiativeGroup.guideline_id), col(InitiativeGroup.position)
+                )
             )
         )
         .scalars()
@@ -85,7 +89,9 @@ async def read_catalogue(session: AsyncSession, version: int) -> Catalogue:
     )
     initiatives: dict[int, list[str]] = defaultdict(list)
     for group_id, name in await session.execute(
-        select(Initiative.group_id, Initiative.name).order_by(Initiative.group_id, Initiative.position)
+        select(Initiative.group_id, Initiative.name).order_by(
+            col(Initiative.group_id), col(Initiative.position)
+        )
     ):
         initiatives[group_id].append(name)
     group_departments: dict[int, set[int]] = defaultdict(set)
