@@ -14,6 +14,7 @@ from litestar.openapi.spec import Components, SecurityScheme, Tag
 from wlbtrack import __version__
 from wlbtrack.config import Settings, get_settings
 from wlbtrack.db import Database, provide_session, provide_write_session
+from wlbtrack.domain.auth.controllers import TokenController
 from wlbtrack.domain.auth.middleware import bearer_token_middleware
 from wlbtrack.domain.auth.tokens import Principal
 from wlbtrack.domain.catalogue.controllers import (
@@ -25,6 +26,13 @@ from wlbtrack.domain.catalogue.controllers import (
 )
 from wlbtrack.domain.catalogue.snapshot import Catalogue, CatalogueCache
 from wlbtrack.domain.health import health, ready
+from wlbtrack.domain.reporting.controllers import (
+    GuidelineIndicatorController,
+    IndicatorController,
+    ReportController,
+    SubmissionController,
+)
+from wlbtrack.domain.reporting.period_controller import PeriodController
 from wlbtrack.lib.errors import (
     DATABASE_OUTAGE_ERRORS,
     database_unavailable,
@@ -74,6 +82,12 @@ def api_routes() -> list[Any]:
         GuidelineController,
         DepartmentController,
         InitiativeController,
+        ReportController,
+        GuidelineIndicatorController,
+        IndicatorController,
+        SubmissionController,
+        PeriodController,
+        TokenController,
     ]
 
 
@@ -130,6 +144,13 @@ def openapi_config() -> OpenAPIConfig:
             Tag(
                 name="catalogue", description="The plan: 大作戦, 取り組みの方向性, 目安, 主な取り組み, 担当部"
             ),
+            Tag(
+                name="reporting",
+                description="Quarterly status reports per guideline and department, and the quarterly batch",
+            ),
+            Tag(name="indicators", description="Indicators (KPIs), their values per quarter, and history"),
+            Tag(name="periods", description="Fiscal quarters (四半期) and closing them to writes"),
+            Tag(name="tokens", description="API tokens and their roles (admin only)"),
             Tag(name="operations", description="Health and readiness probes"),
         ],
         components=Components(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
 from wlbtrack.domain.auth.models import ApiToken, Role
 from wlbtrack.domain.auth.tokens import hash_token, new_token
 from wlbtrack.domain.catalogue.models import Department
+from wlbtrack.lib.types import utcnow
 
 
 class TokenError(ValueError):
@@ -45,3 +46,22 @@ async def create_token(
     session.add(row)
     await session.flush()
     return token, row
+
+
+async def list_tokens(session: AsyncSession) -> list[tuple[ApiToken, str | None]]:
+    """Every token (active and revoked) with its department code, oldest first."""
+    rows = await session.execute(
+        select(ApiToken, Department.code)
+        .outerjoin(Department, col(Department.id) == ApiToken.department_id)
+        .order_by(col(ApiToken.id))
+    )
+    return [(token, department) for token, department in rows.tuples()]
+
+
+async def revoke_token(session: AsyncSession, token_id: int) -> ApiToken | None:
+    """Mark a token revoked (keeping the first revocation time); None when there is no such token."""
+    token = await session.get(ApiToken, token_id)
+    if token is not None and token.revoked_at is None:
+        token.revoked_at = utcnow()
+        await session.flush()
+    return token

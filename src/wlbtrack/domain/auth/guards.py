@@ -1,0 +1,29 @@
+"""Route guards by role: 403 before the handler runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+
+from wlbtrack.domain.auth.models import Role
+from wlbtrack.domain.auth.tokens import Principal
+from wlbtrack.lib.errors import ProblemError
+
+
+def _principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    user: Principal = connection.user
+    return user
+
+
+def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Only admin tokens pass."""
+    if _principal(connection).role is not Role.ADMIN:
+        raise ProblemError(403, "Authorization: this operation needs an admin token", field="Authorization")
+
+
+def writers_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Admin and department tokens pass; viewers read only."""
+    if not _principal(connection).can_write:
+        raise ProblemError(403, "Authorization: a viewer token cannot write", field="Authorization")

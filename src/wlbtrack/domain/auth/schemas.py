@@ -1,0 +1,47 @@
+"""Request and response bodies of the token API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+import msgspec
+
+from wlbtrack.lib.validation import Code, Label
+
+RoleName = Literal["admin", "department", "viewer"]
+
+
+class TokenIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A token to create: role, the department of a department token, and a label."""
+
+    role: RoleName
+    department: Code | None = None
+    label: Label | None = None
+
+
+class TokenPublic(msgspec.Struct):
+    """A token's metadata; the secret itself is never stored."""
+
+    id: int
+    role: str
+    department: str | None
+    label: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class TokenCreated(msgspec.Struct):
+    """A new token; `token` is shown only in this response (null when replayed by Idempotency-Key)."""
+
+    id: int
+    role: str
+    department: str | None
+    label: str
+    created_at: datetime
+    token: str | None
+
+
+class TokenList(msgspec.Struct):
+    items: list[TokenPublic]
+    total: int

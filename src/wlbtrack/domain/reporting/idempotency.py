@@ -1,0 +1,115 @@
+"""Idempotency-Key on POST: the stored response is written in the same transaction as the write."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
+
+import msgspec
+from litestar import Request, Response
+from litestar.params import HeaderParameter
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from wlbtrack.domain.auth.tokens import Principal
+from wlbtrack.domain.reporting.models import IdempotencyRecord
+from wlbtrack.domain.reporting.sql import insert
+from wlbtrack.lib.errors import ProblemError
+from wlbtrack.lib.types import utcnow
+
+HEADER = "Idempotency-Key"
+
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(
+        name=HEADER,
+        min_length=1,
+        max_length=255,
+        description=(
+            "Makes a retried POST safe: the same key with the same body from the same token returns the "
+            "original response and writes nothing more; the same key with a different body is a 422."
+        ),
+    ),
+]
+
+S = TypeVar("S", bound=msgspec.Struct)
+
+
+def fingerprint(request: Request[Any, Any, Any], body: msgspec.Struct | None) -> str:
+    """A hash of the method, path and (canonically re-encoded) body."""
+    digest = hashlib.sha256(f"{request.method} {request.url.path}\n".encode())
+    if body is not None:
+        digest.update(msgspec.json.encode(body))
+    return digest.hexdigest()
+
+
+async def _claim(
+    session: AsyncSession, principal: Principal, key: str, request: Request[Any, Any, Any], request_hash: str
+) -> int | None:
+    """Insert a placeholder record for the key; None when the key is taken.
+
+    On PostgreSQL a concurrent transaction holding the same key makes this wait until it ends.
+    """
+    statement = (
+        insert(session, IdempotencyRecord)
+        .values(
+            token_id=principal.token_id,
+            key=key,
+            method=request.method,
+            path=request.url.path[:500],
+            request_hash=request_hash,
+            status_code=0,
+            response_body=b"",
+            created_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["token_id", "key"])
+        .returning(IdempotencyRecord.id)
+    )
+    record_id: int | None = (await session.execute(statement)).scalar_one_or_none()
+    return record_id
+
+
+async def idempotent(
+    session: AsyncSession,
+    request: Request[Any, Any, Any],
+    principal: Principal,
+    key: str | None,
+    body: msgspec.Struct | None,
+    response_type: type[S],
+    status_code: int,
+    write: Callable[[], Awaitable[S]],
+    stored: Callable[[S], S] | None = None,
+) -> Response[S]:
+    """Run `write` in the caller's transaction, or replay the response stored under `key`.
+
+    `stored` transforms the response before it is kept (e.g. to drop a secret).
+    """
+    if key is None:
+        return Response(await write(), status_code=status_code)
+    request_hash = fingerprint(request, body)
+    record_id = await _claim(session, principal, key, request, request_hash)
+    if record_id is None:
+        record = (
+            await session.execute(
+                select(IdempotencyRecord).where(
+                    IdempotencyRecord.token_id == principal.token_id, IdempotencyRecord.key == key
+                )
+            )
+        ).scalar_one()
+        if record.request_hash != request_hash:
+            raise ProblemError(422, f"{HEADER}: this key was used for a different request", field=HEADER)
+        return Response(
+            msgspec.json.decode(record.response_body, type=response_type),
+            status_code=record.status_code,
+            headers={"Idempotent-Replayed": "true"},
+        )
+    result = await write()
+    kept = stored(result) if stored is not None else result
+    await session.execute(
+        update(IdempotencyRecord)
+        .where(col(IdempotencyRecord.id) == record_id)
+        .values(status_code=status_code, response_body=msgspec.json.encode(kept))
+    )
+    return Response(result, status_code=status_code)

@@ -1,0 +1,196 @@
+"""Request and response bodies of reports, indicators, values, submissions and periods."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+from wlbtrack.lib.validation import NO_NUL, Code, FiniteFloat, Label, Note, PeriodCode, Summary
+
+MAX_ROW_ID = 2**31 - 1
+
+ReportStatus = Literal["not_started", "on_track", "at_risk", "delayed", "completed"]
+PeriodState = Literal["open", "closed"]
+Unit = Annotated[str, msgspec.Meta(min_length=1, max_length=50, pattern=NO_NUL)]
+OptionalNote = Annotated[Note, msgspec.Meta(min_length=1)]
+IndicatorId = Annotated[int, msgspec.Meta(ge=1, le=MAX_ROW_ID, description="An indicator's id")]
+AdminDepartment = Annotated[
+    Code,
+    msgspec.Meta(
+        description=(
+            "Department the write is made for: admins name it (unless the guideline has only one "
+            "responsible department); a department token may omit it or give its own."
+        )
+    ),
+]
+
+
+class ReportIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A status report on one guideline for one period."""
+
+    period: PeriodCode
+    status: ReportStatus
+    summary: Summary
+    department: AdminDepartment | None = None
+
+
+class ReportPublic(msgspec.Struct):
+    """One revision of a report; `created_at`/`created_by` say when and by which token it was written."""
+
+    guideline: str
+    department: str
+    period: str
+    revision: int
+    status: str
+    summary: str
+    created_at: datetime
+    created_by: str
+
+
+class ReportList(msgspec.Struct):
+    items: list[ReportPublic]
+    total: int
+
+
+class IndicatorIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A new indicator (KPI); a target below the baseline means a decreasing indicator."""
+
+    name: Label
+    unit: Unit
+    baseline: FiniteFloat
+    target: FiniteFloat
+    department: AdminDepartment | None = None
+
+
+class IndicatorPatch(msgspec.Struct, forbid_unknown_fields=True):
+    """Changes to an indicator's name, unit or target (each optional, at least one)."""
+
+    name: Label | msgspec.UnsetType = msgspec.UNSET
+    unit: Unit | msgspec.UnsetType = msgspec.UNSET
+    target: FiniteFloat | msgspec.UnsetType = msgspec.UNSET
+
+
+class IndicatorPublic(msgspec.Struct):
+    """An indicator with its current definition."""
+
+    id: int
+    guideline: str
+    department: str
+    name: str
+    unit: str
+    baseline: float
+    target: float
+    direction: Literal["increasing", "decreasing"]
+    revision: int
+    created_at: datetime
+    created_by: str
+    updated_at: datetime
+    updated_by: str
+
+
+class IndicatorList(msgspec.Struct):
+    items: list[IndicatorPublic]
+    total: int
+
+
+class IndicatorRevisionPublic(msgspec.Struct):
+    """An indicator's definition as it stood after one change."""
+
+    indicator: int
+    revision: int
+    name: str
+    unit: str
+    baseline: float
+    target: float
+    created_at: datetime
+    created_by: str
+
+
+class IndicatorRevisionList(msgspec.Struct):
+    items: list[IndicatorRevisionPublic]
+    total: int
+
+
+class ValueIn(msgspec.Struct, forbid_unknown_fields=True):
+    """An indicator's value for one period."""
+
+    period: PeriodCode
+    value: FiniteFloat
+    note: OptionalNote | None = None
+
+
+class ValuePublic(msgspec.Struct):
+    """One revision of an indicator value."""
+
+    indicator: int
+    department: str
+    period: str
+    revision: int
+    value: float
+    note: str | None
+    created_at: datetime
+    created_by: str
+
+
+class ValueList(msgspec.Struct):
+    items: list[ValuePublic]
+    total: int
+
+
+class SubmissionReport(msgspec.Struct, forbid_unknown_fields=True):
+    """A report in a quarterly submission."""
+
+    guideline: Code
+    status: ReportStatus
+    summary: Summary
+
+
+class SubmissionValue(msgspec.Struct, forbid_unknown_fields=True):
+    """An indicator value in a quarterly submission."""
+
+    indicator: IndicatorId
+    value: FiniteFloat
+    note: OptionalNote | None = None
+
+
+class SubmissionIn(msgspec.Struct, forbid_unknown_fields=True):
+    """One department's reports and values for one period, written all together or not at all."""
+
+    period: PeriodCode
+    department: Code | None = None
+    reports: Annotated[list[SubmissionReport], msgspec.Meta(max_length=100)] = msgspec.field(
+        default_factory=list
+    )
+    values: Annotated[list[SubmissionValue], msgspec.Meta(max_length=1000)] = msgspec.field(
+        default_factory=list
+    )
+
+
+class SubmissionPublic(msgspec.Struct):
+    """What a submission stored, each item with its new revision."""
+
+    period: str
+    department: str
+    reports: list[ReportPublic]
+    values: list[ValuePublic]
+
+
+class PeriodPublic(msgspec.Struct):
+    """A fiscal quarter and whether it accepts writes."""
+
+    code: str
+    fiscal_year: int
+    quarter: int
+    start: date
+    end: date
+    label_ja: str
+    state: PeriodState
+    closed_at: datetime | None = None
+    closed_by: str | None = None
+
+
+class PeriodList(msgspec.Struct):
+    items: list[PeriodPublic]
+    total: int
