@@ -1,0 +1,891 @@
+"""The wlbtrack performance benchmark (issue 6): run with the project's venv,
+
+    .venv/bin/python benchmarks/run.py [--quick] [--keep-db]
+
+It creates a fresh PostgreSQL database, starts `wlbtrack serve --workers 1` and two reference apps,
+loads a synthetic history, drives load with wrk (and benchmarks/constant_rate.py for fixed-rate
+latency), prints the target table and writes it to benchmarks/RESULTS.md. See benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import io
+import json
+import os
+import platform
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PROJECT = HERE.parent
+FINDINGS_MARKER = "<!-- findings: everything below this line is kept when run.py rewrites the file -->"
+PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+STATUSES = ("not_started", "on_track", "at_risk", "delayed", "completed")
+
+try:
+    import asyncpg
+    import httpx
+    import load_history as history
+    from procinfo import (
+        RssSampler,
+        cpu_seconds,
+        postgres_cpu_since,
+        postgres_cpu_snapshot,
+        rss_mb,
+        worker_pid,
+    )
+except ImportError as exc:  # pragma: no cover - depends on the interpreter used
+    sys.exit(
+        f"missing Python package ({exc.name}): run with the project's venv, "
+        "`.venv/bin/python benchmarks/run.py` (after `pip install -e .[dev]`)"
+    )
+
+
+class NotAvailable(Exception):
+    """The endpoint a measurement needs answers 404/405 (not built yet)."""
+
+
+@dataclass
+class Config:
+    """What one run does."""
+
+    quick: bool
+    keep_db: bool
+    pin: bool
+    first_fiscal_year: int
+    years: int
+    indicators_per_guideline: int
+    base_revisions: int
+    deep_revisions: int
+    api_revisions: int
+    connections: int
+    duration: float
+    warmup: float
+    repetitions: int
+    export_rows: int
+    results: Path | None
+    py_spy: Path | None
+
+
+@dataclass
+class LoadRun:
+    """One wrk (or constant-rate) measurement."""
+
+    name: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    errors: int
+    driver_cpu: float
+    server_cpu: float
+    postgres_cpu: float
+    note: str = ""
+
+
+@dataclass
+class Row:
+    """One line of the target table."""
+
+    target: str
+    measured: str
+    threshold: str
+    status: str
+
+
+@dataclass
+class Context:
+    """Everything the steps share."""
+
+    config: Config
+    workdir: Path
+    wlbtrack: str
+    database: str = ""
+    dsn: str = ""
+    base_url: str = ""
+    server_pid: int = 0
+    tokens: dict[str, str] = field(default_factory=dict)
+    plan: history.Plan | None = None
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    runs: list[LoadRun] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    facts: dict[str, object] = field(default_factory=dict)
+
+    def log(self, message: str) -> None:
+        """Progress output on stderr."""
+        print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# --- tools, processes and the database --------------------------------------------------------
+
+
+def check_tools() -> dict[str, str]:
+    """Paths of the tools the benchmark needs; exits with install instructions when one is missing."""
+    wlbtrack = Path(sys.executable).parent / "wlbtrack"
+    found = {
+        "wrk": shutil.which("wrk"),
+        "wlbtrack": str(wlbtrack) if wlbtrack.exists() else shutil.which("wlbtrack"),
+    }
+    missing = {
+        "wrk": "apt-get update && apt-get install -y wrk",
+        "wlbtrack": "pip install -e .[dev] in the venv whose python runs this script",
+    }
+    problems = [f"  {name}: {missing[name]}" for name, path in found.items() if path is None]
+    if problems:
+        sys.exit("missing tools:\n" + "\n".join(problems))
+    return {name: str(path) for name, path in found.items()}
+
+
+def free_port() -> int:
+    """An unused loopback TCP port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def pin_to(cpu: int | None) -> Callable[[], None] | None:
+    """A preexec function pinning the child to one CPU (None: no pinning)."""
+    if cpu is None:
+        return None
+    return lambda: os.sched_setaffinity(0, {cpu})
+
+
+def start_process(
+    ctx: Context, name: str, argv: list[str], env: dict[str, str], cwd: Path = PROJECT
+) -> subprocess.Popen[bytes]:
+    """Start a long-running process in its own session, logging to the work directory."""
+    log = (ctx.workdir / f"{name}.log").open("ab")
+    process = subprocess.Popen(
+        argv,
+        env={**os.environ, **env},
+        cwd=cwd,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        preexec_fn=pin_to(1 if ctx.config.pin else None),
+    )
+    ctx.processes.append(process)
+    return process
+
+
+def stop_process(ctx: Context, process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the process's group, SIGKILL it after 15 s."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    if process in ctx.processes:
+        ctx.processes.remove(process)
+
+
+def wait_ready(ctx: Context, process: subprocess.Popen[bytes], url: str, name: str) -> None:
+    """Poll `url` until it answers 200; fail with the log's tail if the process dies or 60 s pass."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            tail = (ctx.workdir / f"{name}.log").read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"{name} exited with {process.returncode}:\n{tail}")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{name} not ready after 60 s")
+
+
+async def admin_execute(sql: str) -> None:
+    """Run one statement on the maintenance database."""
+    connection = await asyncpg.connect(PG_ADMIN_DSN)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+def wlbtrack(ctx: Context, *args: str) -> str:
+    """Run a wlbtrack CLI command against the benchmark database; its standard output."""
+    env = {**os.environ, "WLBTRACK_DATABASE_URL": ctx.dsn}
+    result = subprocess.run(
+        [ctx.wlbtrack, *args], env=env, cwd=PROJECT, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"wlbtrack {' '.join(args)} failed ({result.returncode}): {result.stderr[-1500:]}")
+    output: str = result.stdout.strip()
+    return output
+
+
+def server_env(ctx: Context) -> dict[str, str]:
+    """Environment of the service under test."""
+    return {
+        "WLBTRACK_DATABASE_URL": ctx.dsn,
+        "WLBTRACK_RATE_LIMIT": "1000000000/minute",
+        "WLBTRACK_FIRST_FISCAL_YEAR": str(min(2010, ctx.config.first_fiscal_year)),
+    }
+
+
+def setup(ctx: Context) -> None:
+    """Fresh database, migrations, seed, tokens, and the server on a free port."""
+    ctx.database = f"wlbbench_{os.getpid()}_{int(time.time())}"
+    ctx.dsn = f"postgresql://postgres@127.0.0.1:5432/{ctx.database}"
+    asyncio.run(admin_execute(f'CREATE DATABASE "{ctx.database}"'))
+    ctx.log(f"database {ctx.database} created")
+    wlbtrack(ctx, "db", "upgrade")
+    wlbtrack(ctx, "seed")
+    port = free_port()
+    ctx.base_url = f"http://127.0.0.1:{port}"
+    argv = [ctx.wlbtrack, "serve", "--workers", "1", "--no-migrate", "--host", "127.0.0.1"]
+    process = start_process(ctx, "wlbtrack", [*argv, "--port", str(port)], server_env(ctx))
+    wait_ready(ctx, process, f"{ctx.base_url}/ready", "wlbtrack")
+    ctx.server_pid = worker_pid(process.pid)
+    ctx.facts["server_pids"] = f"serve pid {process.pid}, worker pid {ctx.server_pid}"
+    ctx.log(f"wlbtrack serving on {ctx.base_url} ({ctx.facts['server_pids']})")
+    create_tokens(ctx)
+
+
+def create_tokens(ctx: Context) -> None:
+    """An admin, a viewer and one token per department, through `wlbtrack token create`."""
+    ctx.tokens["admin"] = wlbtrack(ctx, "token", "create", "--role", "admin", "--name", "bench-admin")
+    ctx.tokens["viewer"] = wlbtrack(ctx, "token", "create", "--role", "viewer", "--name", "bench-viewer")
+    with httpx.Client(base_url=ctx.base_url, headers=auth(ctx, "viewer")) as client:
+        response = client.get("/api/v1/departments")
+        response.raise_for_status()
+        departments = [item["code"] for item in response.json()["items"]]
+    for code in departments:
+        ctx.tokens[code] = wlbtrack(
+            ctx, "token", "create", "--role", "department", "--department", code, "--name", f"bench-{code}"
+        )
+
+
+def auth(ctx: Context, who: str) -> dict[str, str]:
+    """The Authorization header of a benchmark token."""
+    return {"Authorization": f"Bearer {ctx.tokens[who]}"}
+
+
+def teardown(ctx: Context) -> None:
+    """Stop every process the run started and drop the database (unless --keep-db)."""
+    for process in list(ctx.processes):
+        try:
+            stop_process(ctx, process)
+        except Exception as exc:
+            print(f"could not stop pid {process.pid}: {exc}", file=sys.stderr)
+    if ctx.database and not ctx.config.keep_db:
+        asyncio.run(admin_execute(f'DROP DATABASE IF EXISTS "{ctx.database}" WITH (FORCE)'))
+        ctx.log(f"database {ctx.database} dropped")
+    elif ctx.database:
+        ctx.log(f"database kept: {ctx.dsn}")
+
+
+# --- load generation --------------------------------------------------------------------------
+
+
+def probe(url: str, headers: dict[str, str]) -> None:
+    """One request: NotAvailable on 404/405, RuntimeError on any other non-2xx answer."""
+    response = httpx.get(url, headers=headers, timeout=60)
+    if response.status_code in (404, 405):
+        raise NotAvailable(f"{response.status_code} from {url}")
+    if response.status_code >= 300:
+        raise RuntimeError(f"{response.status_code} from {url}: {response.text[:300]}")
+
+
+@contextmanager
+def cpu_meter(ctx: Context) -> Iterator[dict[str, float]]:
+    """CPU use (% of one core) of the server worker and of PostgreSQL over the block."""
+    result: dict[str, float] = {}
+    start, server, pg = time.perf_counter(), cpu_seconds(ctx.server_pid), postgres_cpu_snapshot()
+    yield result
+    elapsed = time.perf_counter() - start
+    result["server"] = 100 * (cpu_seconds(ctx.server_pid) - server) / elapsed
+    result["postgres"] = 100 * postgres_cpu_since(pg) / elapsed
+
+
+def wrk(ctx: Context, name: str, url: str, token: str | None, server_pid: int | None = None) -> LoadRun:
+    """Warm up, then one wrk run (1 thread, --latency, Lua auth script); CPU use of wrk and server."""
+    config = ctx.config
+    probe(url, {"Authorization": f"Bearer {token}"} if token else {})
+    env = {**os.environ, "WLB_TOKEN": token or ""}
+    script = str(HERE / "wrk" / "auth.lua")
+    base = ["wrk", "-t1", f"-c{config.connections}", "--latency", "-s", script]
+    subprocess.run([*base, f"-d{round(config.warmup)}s", url], env=env, capture_output=True, check=True)
+    pid = server_pid or ctx.server_pid
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start, server, pg = time.perf_counter(), cpu_seconds(pid), postgres_cpu_snapshot()
+    profiler = start_py_spy(ctx, name, pid)
+    result = subprocess.run(
+        [*base, f"-d{round(config.duration)}s", url], env=env, capture_output=True, text=True
+    )
+    elapsed = time.perf_counter() - start
+    server_cpu, pg_cpu = cpu_seconds(pid) - server, postgres_cpu_since(pg)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    stop_py_spy(ctx, profiler)
+    if result.returncode != 0:
+        raise RuntimeError(f"wrk failed: {result.stderr[-500:]}")
+    line = next(line for line in result.stdout.splitlines() if line.startswith("WRKJSON "))
+    data = json.loads(line.removeprefix("WRKJSON "))
+    errors = sum(data[k] for k in data if k.startswith("errors_"))
+    run = LoadRun(
+        name=name,
+        rps=data["requests"] / (data["duration_us"] / 1e6),
+        p50_ms=data["p50_us"] / 1000,
+        p99_ms=data["p99_us"] / 1000,
+        requests=data["requests"],
+        errors=errors,
+        driver_cpu=100 * ((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)) / elapsed,
+        server_cpu=100 * server_cpu / elapsed,
+        postgres_cpu=100 * pg_cpu / elapsed,
+        note=f"wrk -t1 -c{config.connections} -d{round(config.duration)}s",
+    )
+    ctx.runs.append(run)
+    ctx.log(f"{name}: {run.rps:.0f} req/s, p50 {run.p50_ms:.2f} ms, p99 {run.p99_ms:.2f} ms, errors {errors}")
+    if errors:
+        raise RuntimeError(f"{name}: {errors} failed requests (status, connect, read or timeout)")
+    return run
+
+
+def constant_rate(ctx: Context, name: str, url: str, token: str, rate: float) -> LoadRun:
+    """Open-loop load at a fixed rate through benchmarks/constant_rate.py."""
+    argv = [sys.executable, str(HERE / "constant_rate.py"), "--url", url, "--token", token]
+    argv += ["--rate", f"{rate:.1f}", "--duration", str(ctx.config.duration)]
+    argv += ["--connections", str(ctx.config.connections)]
+    with cpu_meter(ctx) as cpu:
+        result = subprocess.run(argv, capture_output=True, text=True, check=True)
+    data = json.loads(result.stdout.strip().splitlines()[-1])
+    run = LoadRun(
+        name=name,
+        rps=data["achieved_rate"],
+        p50_ms=data["p50_ms"],
+        p99_ms=data["p99_ms"],
+        requests=data["requests"],
+        errors=data["errors"],
+        driver_cpu=data["driver_cpu_percent"],
+        server_cpu=cpu["server"],
+        postgres_cpu=cpu["postgres"],
+        note=f"constant_rate.py {rate:.0f}/s, {ctx.config.connections} connections",
+    )
+    ctx.runs.append(run)
+    ctx.log(f"{name}: {run.rps:.0f} req/s, p50 {run.p50_ms:.2f} ms, p99 {run.p99_ms:.2f} ms")
+    return run
+
+
+def start_py_spy(ctx: Context, name: str, pid: int) -> subprocess.Popen[bytes] | None:
+    """With --py-spy DIR, record the server during a wlbtrack run (speedscope JSON)."""
+    if ctx.config.py_spy is None or pid != ctx.server_pid:
+        return None
+    ctx.config.py_spy.mkdir(parents=True, exist_ok=True)
+    output = ctx.config.py_spy / f"{name.replace('/', '_').replace(' ', '_')}.speedscope.json"
+    argv = ["py-spy", "record", "--pid", str(pid), "--rate", "200", "--format", "speedscope"]
+    argv += ["--output", str(output), "--duration", str(int(ctx.config.duration))]
+    return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def stop_py_spy(ctx: Context, profiler: subprocess.Popen[bytes] | None) -> None:
+    """Wait for the py-spy recording to be written."""
+    if profiler is not None:
+        profiler.wait(30)
+
+
+def start_reference(ctx: Context, module: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    """Serve a reference app with uvicorn, one worker, like `wlbtrack serve`; its process and base URL."""
+    port = free_port()
+    argv = [sys.executable, "-m", "uvicorn", f"{module}:app", "--app-dir", str(HERE)]
+    argv += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--no-access-log"]
+    process = start_process(ctx, module, argv, env)
+    wait_ready(ctx, process, f"http://127.0.0.1:{port}/ready", module)
+    return process, f"http://127.0.0.1:{port}"
+
+
+# --- the steps --------------------------------------------------------------------------------
+
+
+def ratio_row(target: str, measured: float, reference: float, bound: float, unit: str, at_least: bool) -> Row:
+    """A row comparing measured / reference with a bound (≥ bound when at_least, else ≤ bound)."""
+    ratio = measured / reference
+    ok = ratio >= bound if at_least else ratio <= bound
+    threshold = f"{ratio:.2f} {'≥' if at_least else '≤'} {bound}"
+    return Row(
+        target, f"{measured:.1f} {unit} vs {reference:.1f} {unit}", threshold, "pass" if ok else "FAIL"
+    )
+
+
+def step(ctx: Context, targets: list[str], action: Callable[[], list[Row]]) -> None:
+    """Run a measurement; when it cannot be done, mark its rows not available or error and go on."""
+    try:
+        ctx.rows.extend(action())
+    except NotAvailable as exc:
+        ctx.log(f"{', '.join(targets)}: not available ({exc})")
+        ctx.rows.extend(Row(t, "not available", str(exc), "not available") for t in targets)
+    except Exception as exc:
+        ctx.log(f"{', '.join(targets)}: error {type(exc).__name__}: {exc}")
+        ctx.rows.extend(Row(t, "error", f"{type(exc).__name__}: {str(exc)[:200]}", "error") for t in targets)
+
+
+def measure_guidelines(ctx: Context) -> list[Row]:
+    """Target 1: /api/v1/guidelines vs the same bytes served as a constant."""
+    url = f"{ctx.base_url}/api/v1/guidelines"
+    body = httpx.get(url, headers=auth(ctx, "viewer")).content
+    body_file = ctx.workdir / "guidelines.json"
+    body_file.write_bytes(body)
+    ctx.facts["guidelines_bytes"] = len(body)
+    service = wrk(ctx, "GET /api/v1/guidelines", url, ctx.tokens["viewer"])
+    process, base = start_reference(ctx, "reference_const", {"WLB_REF_BODY_FILE": str(body_file)})
+    try:
+        assert httpx.get(f"{base}/api/v1/guidelines").content == body
+        reference = wrk(ctx, "reference: constant JSON", f"{base}/api/v1/guidelines", None, process.pid)
+    finally:
+        stop_process(ctx, process)
+    return [
+        ratio_row("1. /guidelines rps ≥ 0.6 × constant JSON", service.rps, reference.rps, 0.6, "rps", True)
+    ]
+
+
+def load_base_history(ctx: Context) -> None:
+    """Indicators through the API, then the 1× history: API rounds plus the bulk loader."""
+    config = ctx.config
+    period_codes = history.periods(config.first_fiscal_year, config.years)
+
+    async def load() -> tuple[history.Plan, int]:
+        async with httpx.AsyncClient(base_url=ctx.base_url, headers=auth(ctx, "admin"), timeout=60) as client:
+            plan = await history.fetch_plan(client)
+            status = await history.create_indicators(client, plan, config.indicators_per_guideline)
+        if status in (404, 405):
+            raise NotAvailable(f"{status} from POST /api/v1/guidelines/{{code}}/indicators")
+        if status != 201:
+            raise RuntimeError(f"creating indicators: {status}")
+        api_revisions = range(1, min(config.api_revisions, config.base_revisions) + 1)
+        posts = await history.post_rounds(ctx.base_url, ctx.tokens, plan, period_codes, api_revisions)
+        return plan, posts
+
+    start = time.perf_counter()
+    probe_submissions(ctx)
+    ctx.plan, posts = asyncio.run(load())
+    api_seconds = time.perf_counter() - start
+    api_check = asyncio.run(history.check_consistency(ctx.dsn))
+    if any(api_check.values()):
+        raise RuntimeError(f"the API's own rows break the head/revision invariants: {api_check}")
+    start = time.perf_counter()
+    added = asyncio.run(history.extend_revisions(ctx.dsn, config.base_revisions))
+    bulk_seconds = time.perf_counter() - start
+    verify_history(ctx, "1x")
+    ctx.facts["history"] = (
+        f"{len(period_codes)} periods ({period_codes[0]}..{period_codes[-1]}), {ctx.plan.pairs()} "
+        f"(guideline, department) pairs, {len(ctx.plan.indicators)} indicators; "
+        f"revisions 1..{config.api_revisions} "
+        f"through {posts} POST /api/v1/submissions ({api_seconds:.0f} s), the rest by the bulk loader "
+        f"({added['report_revisions'] + added['value_revisions']} revision rows, {bulk_seconds:.0f} s)"
+    )
+    ctx.log(str(ctx.facts["history"]))
+
+
+def probe_submissions(ctx: Context) -> None:
+    """NotAvailable unless POST /api/v1/submissions exists (an empty body gets 4xx, not 404/405)."""
+    response = httpx.post(f"{ctx.base_url}/api/v1/submissions", json={}, headers=auth(ctx, "admin"))
+    if response.status_code in (404, 405):
+        raise NotAvailable(f"{response.status_code} from POST /api/v1/submissions")
+
+
+def verify_history(ctx: Context, label: str) -> None:
+    """Fail unless head and revision tables are consistent; record the table sizes."""
+    problems = asyncio.run(history.check_consistency(ctx.dsn))
+    if any(problems.values()):
+        raise RuntimeError(f"history {label} is inconsistent: {problems}")
+    counts = asyncio.run(history.table_counts(ctx.dsn))
+    depth = history.revision_depths(counts)
+    ctx.facts[f"rows {label}"] = (
+        ", ".join(f"{k} {v:,}" for k, v in counts.items())
+        + " — "
+        + ", ".join(f"{k} depth {v:.1f}" for k, v in depth.items())
+    )
+    ctx.log(f"history {label} consistent: {ctx.facts[f'rows {label}']}")
+
+
+def progress_urls(ctx: Context) -> dict[str, str]:
+    """The progress endpoints measured, for the last period of the history."""
+    last = history.periods(ctx.config.first_fiscal_year, ctx.config.years)[-1]
+    return {
+        "progress": f"{ctx.base_url}/api/v1/progress?period={last}",
+        "campaign": f"{ctx.base_url}/api/v1/progress/campaigns/1?period={last}",
+    }
+
+
+def measure_progress_1x(ctx: Context) -> list[Row]:
+    """Target 2: progress throughput vs SELECT 1, and its p99/p50 at half its peak rate."""
+    urls = progress_urls(ctx)
+    token = ctx.tokens["viewer"]
+    peak = wrk(ctx, "GET /progress (1×)", urls["progress"], token)
+    ctx.facts["progress 1x"] = peak
+    pool = os.environ.get("WLBTRACK_DB_POOL_SIZE", "10")
+    process, base = start_reference(
+        ctx, "reference_select1", {"WLB_REF_DSN": ctx.dsn, "WLB_REF_POOL_SIZE": pool}
+    )
+    try:
+        reference = wrk(ctx, "reference: SELECT 1", f"{base}/select1", None, process.pid)
+    finally:
+        stop_process(ctx, process)
+    half = constant_rate(ctx, "GET /progress at ½ peak (1×)", urls["progress"], token, peak.rps / 2)
+    rows = [ratio_row("2a. /progress rps ≥ 0.5 × SELECT 1", peak.rps, reference.rps, 0.5, "rps", True)]
+    row = ratio_row("2b. /progress p99 ≤ 5 × p50 at ½ peak", half.p99_ms, half.p50_ms, 5, "ms", False)
+    row.measured = f"p99 {half.p99_ms:.1f} ms, p50 {half.p50_ms:.1f} ms at {half.rps:.0f}/s"
+    return [*rows, row]
+
+
+def measure_campaign_1x(ctx: Context) -> list[Row]:
+    """The 1× baseline of /progress/campaigns/1 (compared in target 3)."""
+    ctx.facts["campaign 1x"] = wrk(
+        ctx, "GET /progress/campaigns/1 (1×)", progress_urls(ctx)["campaign"], ctx.tokens["viewer"]
+    )
+    return []
+
+
+def measure_deep(ctx: Context) -> list[Row]:
+    """Target 3: the same endpoints after the history grows to 10× revisions."""
+    start = time.perf_counter()
+    added = asyncio.run(history.extend_revisions(ctx.dsn, ctx.config.deep_revisions))
+    ctx.facts["bulk 10x"] = (
+        f"revisions {ctx.config.base_revisions + 1}..{ctx.config.deep_revisions} by the bulk loader: "
+        f"{added['report_revisions'] + added['value_revisions']:,} rows "
+        f"in {time.perf_counter() - start:.0f} s"
+    )
+    ctx.log(str(ctx.facts["bulk 10x"]))
+    verify_history(ctx, "10x")
+    rows = []
+    urls = progress_urls(ctx)
+    for key, label in (("progress", "3a. /progress"), ("campaign", "3b. /progress/campaigns/1")):
+        base = ctx.facts.get(f"{key} 1x")
+        if not isinstance(base, LoadRun):
+            rows.append(
+                Row(f"{label} p50 10× ≤ 1.2 × 1×", "not available", "no 1× measurement", "not available")
+            )
+            continue
+        deep = wrk(
+            ctx,
+            f"GET {urls[key].split('/api/v1', 1)[1].split('?')[0]} (10×)",
+            urls[key],
+            ctx.tokens["viewer"],
+        )
+        rows.append(ratio_row(f"{label} p50 10× ≤ 1.2 × 1×", deep.p50_ms, base.p50_ms, 1.2, "ms", False))
+    return rows
+
+
+def measure_submissions(ctx: Context) -> list[Row]:
+    """Target 4: a department's quarter as one batch vs one request per report and value."""
+    plan = ctx.plan
+    if plan is None:
+        raise NotAvailable("no history (indicators) loaded")
+    probe_submissions(ctx)
+    department = max(
+        plan.departments(), key=lambda d: len(plan.guidelines_of(d)) + len(plan.indicators_of(d))
+    )
+    fresh = [
+        p
+        for p in history.periods(2010, 6)
+        if p not in history.periods(ctx.config.first_fiscal_year, ctx.config.years)
+    ]
+    batch_times: list[float] = []
+    single_times: list[float] = []
+    headers = auth(ctx, department)
+    with httpx.Client(base_url=ctx.base_url, headers=headers, timeout=120) as client:
+        for rep in range(ctx.config.repetitions):
+            body = history.submission(plan, department, fresh[2 * rep], 1)
+            start = time.perf_counter()
+            response = client.post("/api/v1/submissions", json=body)
+            batch_times.append(time.perf_counter() - start)
+            if response.status_code != 201:
+                raise RuntimeError(f"batch: {response.status_code} {response.text[:300]}")
+            body = history.submission(plan, department, fresh[2 * rep + 1], 1)
+            start = time.perf_counter()
+            for report in body["reports"]:
+                item = {"period": body["period"], "status": report["status"], "summary": report["summary"]}
+                response = client.post(f"/api/v1/guidelines/{report['guideline']}/reports", json=item)
+                if response.status_code in (404, 405):
+                    raise NotAvailable(
+                        f"{response.status_code} from POST /api/v1/guidelines/{{code}}/reports"
+                    )
+                if response.status_code != 201:
+                    raise RuntimeError(f"single report: {response.status_code} {response.text[:300]}")
+            for value in body["values"]:
+                item = {"period": body["period"], "value": value["value"], "note": value["note"]}
+                response = client.post(f"/api/v1/indicators/{value['indicator']}/values", json=item)
+                if response.status_code != 201:
+                    raise RuntimeError(f"single value: {response.status_code} {response.text[:300]}")
+            single_times.append(time.perf_counter() - start)
+    items = len(body["reports"]) + len(body["values"])
+    batch, single = statistics.median(batch_times), statistics.median(single_times)
+    ctx.facts["submissions"] = (
+        f"department {department}: {len(body['reports'])} reports + {len(body['values'])} values "
+        "per quarter, "
+        f"{ctx.config.repetitions} repetitions on fresh periods; batch "
+        + ", ".join(f"{t * 1000:.0f}" for t in batch_times)
+        + " ms; one by one "
+        + ", ".join(f"{t * 1000:.0f}" for t in single_times)
+        + " ms"
+    )
+    ctx.log(str(ctx.facts["submissions"]))
+    row = ratio_row("4. batch ≥ 10× faster than one by one", single * 1000, batch * 1000, 10, "ms", True)
+    row.measured = f"{items} items: batch {batch * 1000:.0f} ms, one by one {single * 1000:.0f} ms (medians)"
+    return [row]
+
+
+def measure_export(ctx: Context) -> list[Row]:
+    """Target 5: CSV export rows/s and the worker's RSS growth while it streams."""
+    url = f"{ctx.base_url}/api/v1/export/values?format=csv"
+    probe(f"{ctx.base_url}/api/v1/export/values?format=csv&from=2010-Q1&to=2010-Q1", auth(ctx, "viewer"))
+    start = time.perf_counter()
+    filler = asyncio.run(history.add_export_rows(ctx.dsn, ctx.config.export_rows))
+    ctx.facts["export rows"] = (
+        f"{filler['value_rows']:,} current value rows after bulk-copying every indicator {filler['copies']}× "
+        f"with its current values ({time.perf_counter() - start:.0f} s)"
+    )
+    ctx.log(str(ctx.facts["export rows"]))
+    chunks: list[bytes] = []
+    with httpx.Client(headers=auth(ctx, "viewer"), timeout=600) as client:
+        client.get(f"{ctx.base_url}/api/v1/export/values?format=csv&from=2010-Q1&to=2010-Q1")
+        time.sleep(0.5)
+        with RssSampler(ctx.server_pid) as sampler, cpu_meter(ctx) as cpu:
+            start = time.perf_counter()
+            first_byte = None
+            with client.stream("GET", url) as response:
+                if response.status_code != 200:
+                    raise RuntimeError(f"export: {response.status_code} {response.read()[:300]!r}")
+                for chunk in response.iter_raw():
+                    first_byte = first_byte or time.perf_counter() - start
+                    chunks.append(chunk)
+            elapsed = time.perf_counter() - start
+    text = b"".join(chunks).decode("utf-8-sig")
+    records = sum(1 for _ in csv.reader(io.StringIO(text))) - 1
+    growth = sampler.peak - sampler.baseline
+    rate = records / elapsed
+    ctx.facts["export"] = (
+        f"{records:,} CSV rows, {len(text.encode()) / 1e6:.1f} MB in {elapsed:.2f} s "
+        f"(first byte {first_byte or 0:.2f} s); "
+        f"worker RSS {sampler.baseline:.0f} → peak {sampler.peak:.0f} MB ({len(sampler.samples)} samples); "
+        f"server CPU {cpu['server']:.0f} %, PostgreSQL CPU {cpu['postgres']:.0f} %"
+    )
+    ctx.log(str(ctx.facts["export"]))
+    rows = [
+        Row(
+            "5a. CSV export ≥ 50,000 rows/s",
+            f"{records:,} rows in {elapsed:.2f} s = {rate:,.0f} rows/s",
+            f"{rate / 50_000:.2f} ≥ 1 (×50,000 rows/s)" + ("" if records >= 100_000 else "; < 100,000 rows"),
+            "pass" if rate >= 50_000 and records >= 100_000 else "FAIL",
+        ),
+        Row(
+            "5b. worker RSS growth during export < 50 MB",
+            f"{sampler.baseline:.1f} → {sampler.peak:.1f} MB",
+            f"+{growth:.1f} MB < 50 MB",
+            "pass" if growth < 50 else "FAIL",
+        ),
+    ]
+    return rows
+
+
+def measure_final_rss(ctx: Context) -> list[Row]:
+    """Target 6: the worker's RSS after the whole benchmark."""
+    rss = rss_mb(ctx.server_pid)
+    return [
+        Row(
+            "6. worker RSS after the benchmark ≤ 150 MB",
+            f"{rss:.1f} MB",
+            f"{rss:.1f} ≤ 150",
+            "pass" if rss <= 150 else "FAIL",
+        )
+    ]
+
+
+# --- report -----------------------------------------------------------------------------------
+
+
+def versions(ctx: Context) -> dict[str, str]:
+    """Machine and software versions for the report."""
+    cpu_model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+
+    async def pg_version() -> str:
+        connection = await asyncpg.connect(PG_ADMIN_DSN)
+        try:
+            return str(await connection.fetchval("SHOW server_version"))
+        finally:
+            await connection.close()
+
+    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split("[")[0].strip()
+    return {
+        "machine": f"{os.cpu_count()} cores, {cpu_model}, Linux {platform.release()}",
+        "python": platform.python_version(),
+        "postgresql": asyncio.run(pg_version()),
+        "litestar": metadata.version("litestar"),
+        "sqlalchemy": metadata.version("sqlalchemy"),
+        "asyncpg": metadata.version("asyncpg"),
+        "uvicorn": metadata.version("uvicorn"),
+        "wrk": wrk_version,
+    }
+
+
+def render(ctx: Context, started: datetime, elapsed: float) -> str:
+    """The report as Markdown: targets, load runs, setup facts."""
+    config = ctx.config
+    info = versions(ctx)
+    lines = [
+        "# wlbtrack benchmark results",
+        "",
+        f"Run {started:%Y-%m-%d %H:%M} UTC{' (--quick)' if config.quick else ''}, {elapsed / 60:.1f} min. "
+        f"Machine: {info['machine']}. Python {info['python']}, PostgreSQL {info['postgresql']}, "
+        f"Litestar {info['litestar']}, SQLAlchemy {info['sqlalchemy']}, asyncpg {info['asyncpg']}, "
+        f"uvicorn {info['uvicorn']}, {info['wrk']}.",
+        "",
+        "| target | measured | ratio / threshold | result |",
+        "| --- | --- | --- | --- |",
+        *(f"| {r.target} | {r.measured} | {r.threshold} | {r.status} |" for r in ctx.rows),
+        "",
+        "## Load runs",
+        "",
+        f"Load generator pinned to CPU 0, servers (wlbtrack and the reference apps) to CPU 1; PostgreSQL "
+        f"unpinned. Each wrk run follows a {config.warmup:g} s warm-up. "
+        "CPU columns are % of one core over the run."
+        if config.pin
+        else "No CPU pinning (--no-pin).",
+        "",
+        "| run | req/s | p50 ms | p99 ms | requests | errors | load generator CPU | server CPU "
+        "| PostgreSQL CPU | how |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        *(
+            f"| {r.name} | {r.rps:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.requests:,} | {r.errors} | "
+            f"{r.driver_cpu:.0f} % | {r.server_cpu:.0f} % | {r.postgres_cpu:.0f} % | {r.note} |"
+            for r in ctx.runs
+        ),
+        "",
+        "## Setup",
+        "",
+        *(f"- {key}: {value}" for key, value in ctx.facts.items() if not isinstance(value, LoadRun)),
+        *(f"- note: {note}" for note in ctx.notes),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_results(path: Path, report: str) -> None:
+    """Write the report, keeping the hand-written findings below the marker."""
+    findings = FINDINGS_MARKER + "\n\n## Findings\n\n(none recorded yet)\n"
+    if path.exists() and FINDINGS_MARKER in path.read_text():
+        findings = FINDINGS_MARKER + path.read_text().split(FINDINGS_MARKER, 1)[1]
+    path.write_text(report + "\n" + findings)
+
+
+def parse_args(argv: list[str] | None = None) -> Config:
+    """Command-line flags."""
+    parser = argparse.ArgumentParser(description="wlbtrack performance benchmark (issue 6)")
+    parser.add_argument(
+        "--quick", action="store_true", help="short runs and a small history, for development"
+    )
+    parser.add_argument(
+        "--keep-db", action="store_true", help="do not drop the benchmark database at the end"
+    )
+    parser.add_argument("--no-pin", action="store_true", help="do not pin load generator and servers to CPUs")
+    parser.add_argument(
+        "--years", type=int, default=None, help="fiscal years of history (default 10; quick 2)"
+    )
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
+    parser.add_argument(
+        "--duration", type=float, default=None, help="seconds per load run (default 10; quick 3)"
+    )
+    parser.add_argument(
+        "--results", type=Path, default=None, help="report file (default benchmarks/RESULTS.md; quick: none)"
+    )
+    parser.add_argument(
+        "--py-spy", type=Path, default=None, help="record speedscope profiles of wlbtrack runs here"
+    )
+    args = parser.parse_args(argv)
+    quick = args.quick
+    return Config(
+        quick=quick,
+        keep_db=args.keep_db,
+        pin=not args.no_pin and (os.cpu_count() or 1) >= 2,
+        first_fiscal_year=2026 - (args.years or (2 if quick else 10)),
+        years=args.years or (2 if quick else 10),
+        indicators_per_guideline=5,
+        base_revisions=5,
+        deep_revisions=50,
+        api_revisions=2,
+        connections=args.connections,
+        duration=args.duration or (3.0 if quick else 10.0),
+        warmup=1.0 if quick else 2.0,
+        repetitions=3 if quick else 5,
+        export_rows=20_000 if quick else 100_000,
+        results=args.results or (None if quick else HERE / "RESULTS.md"),
+        py_spy=args.py_spy,
+    )
+
+
+def main() -> None:
+    """Run every step, always tearing down; print the table and write the report."""
+    config = parse_args()
+    tools = check_tools()
+    started = datetime.now(UTC)
+    clock = time.perf_counter()
+    if config.pin:
+        os.sched_setaffinity(0, {0})  # this script, wrk and the constant-rate driver share CPU 0
+    with tempfile.TemporaryDirectory(prefix="wlbbench-") as workdir:
+        ctx = Context(config=config, workdir=Path(workdir), wlbtrack=tools["wlbtrack"])
+        try:
+            setup(ctx)
+            step(ctx, ["1. /guidelines rps ≥ 0.6 × constant JSON"], lambda: measure_guidelines(ctx))
+            history_targets = ["2a. /progress rps ≥ 0.5 × SELECT 1", "2b. /progress p99 ≤ 5 × p50 at ½ peak"]
+            try:
+                load_base_history(ctx)
+            except NotAvailable as exc:
+                ctx.notes.append(f"history not loaded: {exc}")
+                ctx.log(f"history not loaded: {exc}")
+            except Exception as exc:
+                ctx.notes.append(f"history load failed: {type(exc).__name__}: {exc}")
+                ctx.log(f"history load failed: {type(exc).__name__}: {exc}")
+            step(ctx, history_targets, lambda: measure_progress_1x(ctx))
+            step(ctx, [], lambda: measure_campaign_1x(ctx))
+            step(
+                ctx,
+                ["3a. /progress p50 10× ≤ 1.2 × 1×", "3b. /progress/campaigns/1 p50 10× ≤ 1.2 × 1×"],
+                lambda: measure_deep(ctx),
+            )
+            step(ctx, ["4. batch ≥ 10× faster than one by one"], lambda: measure_submissions(ctx))
+            step(
+                ctx,
+                ["5a. CSV export ≥ 50,000 rows/s", "5b. worker RSS growth during export < 50 MB"],
+                lambda: measure_export(ctx),
+            )
+            step(ctx, ["6. worker RSS after the benchmark ≤ 150 MB"], lambda: measure_final_rss(ctx))
+        finally:
+            teardown(ctx)
+        elapsed = time.perf_counter() - clock
+        report = render(ctx, started, elapsed)
+        print(report)
+        if config.results is not None:
+            write_results(config.results, report)
+            ctx.log(f"written to {config.results}")
+
+
+if __name__ == "__main__":
+    main()
