@@ -16,6 +16,7 @@ import io
 import json
 import os
 import platform
+import re
 import resource
 import shutil
 import signal
@@ -50,6 +51,7 @@ try:
         rss_mb,
         worker_pid,
     )
+    from pyspy_summary import summarize
 except ImportError as exc:  # pragma: no cover - depends on the interpreter used
     sys.exit(
         f"missing Python package ({exc.name}): run with the project's venv, "
@@ -338,7 +340,7 @@ def wrk(ctx: Context, name: str, url: str, token: str | None, server_pid: int | 
     elapsed = time.perf_counter() - start
     server_cpu, pg_cpu = cpu_seconds(pid) - server, postgres_cpu_since(pg)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    stop_py_spy(ctx, profiler)
+    stop_py_spy(profiler)
     if result.returncode != 0:
         raise RuntimeError(f"wrk failed: {result.stderr[-500:]}")
     line = next(line for line in result.stdout.splitlines() if line.startswith("WRKJSON "))
@@ -388,21 +390,36 @@ def constant_rate(ctx: Context, name: str, url: str, token: str, rate: float) ->
     return run
 
 
-def start_py_spy(ctx: Context, name: str, pid: int) -> subprocess.Popen[bytes] | None:
-    """With --py-spy DIR, record the server during a wlbtrack run (speedscope JSON)."""
+def start_py_spy(ctx: Context, name: str, pid: int) -> tuple[subprocess.Popen[bytes], Path] | None:
+    """With --py-spy DIR, record the server during a wlbtrack run (raw collapsed stacks)."""
     if ctx.config.py_spy is None or pid != ctx.server_pid:
         return None
     ctx.config.py_spy.mkdir(parents=True, exist_ok=True)
-    output = ctx.config.py_spy / f"{name.replace('/', '_').replace(' ', '_')}.speedscope.json"
-    argv = ["py-spy", "record", "--pid", str(pid), "--rate", "200", "--format", "speedscope"]
+    output = ctx.config.py_spy / f"{profile_name(name)}.txt"
+    argv = [py_spy_path(), "record", "--pid", str(pid), "--rate", "250", "--format", "raw", "--nonblocking"]
     argv += ["--output", str(output), "--duration", str(int(ctx.config.duration))]
-    return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), output
 
 
-def stop_py_spy(ctx: Context, profiler: subprocess.Popen[bytes] | None) -> None:
-    """Wait for the py-spy recording to be written."""
-    if profiler is not None:
-        profiler.wait(30)
+def stop_py_spy(profiler: tuple[subprocess.Popen[bytes], Path] | None) -> None:
+    """Wait for the py-spy recording; write its summary (top functions) beside it."""
+    if profiler is None:
+        return
+    process, raw = profiler
+    process.wait(60)
+    if raw.exists():
+        raw.with_suffix(".summary.txt").write_text(summarize(raw) + "\n")
+
+
+def profile_name(name: str) -> str:
+    """A file name for a load run's profile."""
+    return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_")
+
+
+def py_spy_path() -> str:
+    """py-spy beside this interpreter, or on PATH."""
+    beside = Path(sys.executable).parent / "py-spy"
+    return str(beside) if beside.exists() else shutil.which("py-spy") or "py-spy"
 
 
 def start_reference(ctx: Context, module: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
@@ -715,6 +732,11 @@ def measure_final_rss(ctx: Context) -> list[Row]:
 # --- report -----------------------------------------------------------------------------------
 
 
+def load_average() -> str:
+    """The machine's 1, 5 and 15 minute load averages (other users of the machine show up here)."""
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
 def versions(ctx: Context) -> dict[str, str]:
     """Machine and software versions for the report."""
     cpu_model = next(
@@ -817,7 +839,10 @@ def parse_args(argv: list[str] | None = None) -> Config:
         "--results", type=Path, default=None, help="report file (default benchmarks/RESULTS.md; quick: none)"
     )
     parser.add_argument(
-        "--py-spy", type=Path, default=None, help="record speedscope profiles of wlbtrack runs here"
+        "--py-spy",
+        type=Path,
+        default=None,
+        help="record py-spy profiles (raw + summary) of wlbtrack runs here",
     )
     args = parser.parse_args(argv)
     quick = args.quick
@@ -851,6 +876,7 @@ def main() -> None:
         os.sched_setaffinity(0, {0})  # this script, wrk and the constant-rate driver share CPU 0
     with tempfile.TemporaryDirectory(prefix="wlbbench-") as workdir:
         ctx = Context(config=config, workdir=Path(workdir), wlbtrack=tools["wlbtrack"])
+        ctx.facts["load average at start (1, 5, 15 min)"] = load_average()
         try:
             setup(ctx)
             step(ctx, ["1. /guidelines rps ≥ 0.6 × constant JSON"], lambda: measure_guidelines(ctx))
@@ -878,6 +904,7 @@ def main() -> None:
             )
             step(ctx, ["6. worker RSS after the benchmark ≤ 150 MB"], lambda: measure_final_rss(ctx))
         finally:
+            ctx.facts["load average at end (1, 5, 15 min)"] = load_average()
             teardown(ctx)
         elapsed = time.perf_counter() - clock
         report = render(ctx, started, elapsed)
