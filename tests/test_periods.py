@@ -41,7 +41,9 @@ async def test_fiscal_year_lists_its_four_quarters(viewer: httpx.AsyncClient) ->
     assert body["items"][3]["label_ja"] == "2026年度 第4四半期"
 
 
-async def test_without_fiscal_year_lists_from_2010_to_the_current_fiscal_year(viewer: httpx.AsyncClient) -> None:
+async def test_without_fiscal_year_lists_from_2010_to_the_current_fiscal_year(
+    viewer: httpx.AsyncClient,
+) -> None:
     body = (await viewer.get("/api/v1/periods")).json()
     current_year = Period.containing(datetime.now(ZoneInfo("Asia/Tokyo")).date()).fiscal_year
     assert body["items"][0]["code"] == "2010-Q1"
@@ -106,7 +108,9 @@ async def test_closed_period_blocks_values_and_batches(admin: httpx.AsyncClient)
         )
     ).json()
     await admin.post("/api/v1/periods/2025-Q2/close")
-    value = await admin.post(f"/api/v1/indicators/{indicator['id']}/values", json={"period": "2025-Q2", "value": 1})
+    value = await admin.post(
+        f"/api/v1/indicators/{indicator['id']}/values", json={"period": "2025-Q2", "value": 1}
+    )
     assert value.status_code == 409
     batch = await admin.post(
         "/api/v1/submissions",
@@ -136,9 +140,13 @@ async def test_writing_for_a_period_not_started_is_422(admin: httpx.AsyncClient)
     assert "not started" in response.json()["detail"]
 
 
-async def test_writing_for_the_next_quarter_is_422_and_the_current_one_is_fine(admin: httpx.AsyncClient) -> None:
+async def test_writing_for_the_next_quarter_is_422_and_the_current_one_is_fine(
+    admin: httpx.AsyncClient,
+) -> None:
     current = Period.containing(datetime.now(ZoneInfo("Asia/Tokyo")).date())
-    ahead = await admin.post("/api/v1/guidelines/1.3.1/reports", json={**REPORT, "period": current.next().code})
+    ahead = await admin.post(
+        "/api/v1/guidelines/1.3.1/reports", json={**REPORT, "period": current.next().code}
+    )
     assert ahead.status_code == 422
     now = await admin.post("/api/v1/guidelines/1.3.1/reports", json={**REPORT, "period": current.code})
     assert now.status_code == 201

@@ -53,7 +53,9 @@ async def test_posting_again_makes_revision_two_and_keeps_revision_one(make_clie
     assert [(i["revision"], i["status"]) for i in current["items"]] == [(2, "at_risk")]
 
 
-async def test_current_reports_list_one_per_department(make_client: MakeClient, admin: httpx.AsyncClient) -> None:
+async def test_current_reports_list_one_per_department(
+    make_client: MakeClient, admin: httpx.AsyncClient
+) -> None:
     children = await make_client("department", department="children")
     await children.post("/api/v1/guidelines/1.1.1/reports", json=REPORT)
     await children.post("/api/v1/guidelines/1.1.1/reports", json=REPORT)
@@ -99,19 +101,25 @@ async def test_department_cannot_write_as_another_department(make_client: MakeCl
 
 async def test_department_may_name_itself(make_client: MakeClient) -> None:
     children = await make_client("department", department="children")
-    response = await children.post("/api/v1/guidelines/1.1.1/reports", json={**REPORT, "department": "children"})
+    response = await children.post(
+        "/api/v1/guidelines/1.1.1/reports", json={**REPORT, "department": "children"}
+    )
     assert response.status_code == 201
 
 
 async def test_viewer_cannot_write(viewer: httpx.AsyncClient) -> None:
-    response = await viewer.post("/api/v1/guidelines/1.1.1/reports", json={**REPORT, "department": "children"})
+    response = await viewer.post(
+        "/api/v1/guidelines/1.1.1/reports", json={**REPORT, "department": "children"}
+    )
     assert response.status_code == 403
     assert (await viewer.get("/api/v1/guidelines/1.1.1/reports/history")).json()["total"] == 0
 
 
 async def test_admin_writes_on_behalf_of_a_named_department(make_client: MakeClient) -> None:
     admin = await make_client("admin", label="plan-office")
-    response = await admin.post("/api/v1/guidelines/1.1.1/reports", json={**REPORT, "department": "education-board"})
+    response = await admin.post(
+        "/api/v1/guidelines/1.1.1/reports", json={**REPORT, "department": "education-board"}
+    )
     assert response.status_code == 201
     assert response.json()["department"] == "education-board"
     assert response.json()["created_by"] == "plan-office"
@@ -123,7 +131,9 @@ async def test_admin_must_name_the_department_when_several_are_responsible(admin
     assert response.json()["field"] == "department"
 
 
-async def test_admin_may_omit_the_department_of_a_single_department_guideline(admin: httpx.AsyncClient) -> None:
+async def test_admin_may_omit_the_department_of_a_single_department_guideline(
+    admin: httpx.AsyncClient,
+) -> None:
     response = await admin.post("/api/v1/guidelines/1.3.1/reports", json=REPORT)
     assert response.status_code == 201
     assert response.json()["department"] == "children"
@@ -151,7 +161,9 @@ async def test_unknown_guideline_is_404(admin: httpx.AsyncClient) -> None:
     ("params", "field"),
     [({"period": "2025-Q5"}, "period"), ({"department": "nobody"}, "department")],
 )
-async def test_bad_history_filters_are_400(viewer: httpx.AsyncClient, params: dict[str, str], field: str) -> None:
+async def test_bad_history_filters_are_400(
+    viewer: httpx.AsyncClient, params: dict[str, str], field: str
+) -> None:
     response = await viewer.get("/api/v1/guidelines/1.1.1/reports/history", params=params)
     assert response.status_code == 400
     assert field in response.json()["detail"]

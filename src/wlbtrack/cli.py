@@ -5,12 +5,19 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
 from wlbtrack.config import get_settings
 from wlbtrack.domain.catalogue.seed import SeedError
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+T = TypeVar("T")
 
 
 @click.group()
@@ -90,3 +97,67 @@ def openapi(output: Path | None) -> None:
         sys.stdout.write(document)
     else:
         output.write_text(document, encoding="utf-8")
+
+
+def _in_write_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run `work` in one write transaction on the configured database."""
+    from wlbtrack.db import Database
+
+    async def run() -> T:
+        database = Database(get_settings())
+        try:
+            async with database.write_sessions() as session, session.begin():
+                return await work(session)
+        finally:
+            await database.dispose()
+
+    return asyncio.run(run())
+
+
+@main.group()
+def token() -> None:
+    """API token commands (tokens are stored only as hashes)."""
+
+
+@token.command("create")
+@click.option("--role", type=click.Choice(["admin", "department", "viewer"]), required=True)
+@click.option("--department", default=None, help="Department code; required for --role department.")
+@click.option(
+    "--name", "label", default=None, help="Label recorded with every write (default: role-department)."
+)
+def token_create(role: str, department: str | None, label: str | None) -> None:
+    """Create a token and print it alone on standard output (it is shown only once)."""
+    from wlbtrack.domain.auth.service import TokenError, create_token
+
+    if label is not None and (not label.strip() or len(label) > 200 or "\x00" in label):
+        raise click.BadParameter("must be 1–200 characters, not blank", param_hint="--name")
+    try:
+        secret, row = _in_write_transaction(lambda session: create_token(session, role, department, label))
+    except TokenError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(secret)
+    click.echo(f"created token {row.id} ({row.role}, label {row.label!r})", err=True)
+
+
+@token.command("list")
+def token_list() -> None:
+    """List tokens: id, role, department, label, created, and revoked (or 'active')."""
+    from wlbtrack.domain.auth.service import list_tokens
+
+    click.echo("id\trole\tdepartment\tlabel\tcreated_at\trevoked_at")
+    for row, department in _in_write_transaction(list_tokens):
+        revoked = row.revoked_at.isoformat() if row.revoked_at else "active"
+        click.echo(
+            f"{row.id}\t{row.role}\t{department or '-'}\t{row.label}\t{row.created_at.isoformat()}\t{revoked}"
+        )
+
+
+@token.command("revoke")
+@click.argument("token_id", type=click.IntRange(1, 2**31 - 1))
+def token_revoke(token_id: int) -> None:
+    """Revoke a token by id: it gets 401 from then on."""
+    from wlbtrack.domain.auth.service import revoke_token
+
+    if _in_write_transaction(lambda session: revoke_token(session, token_id)) is None:
+        raise click.ClickException(f"no token with id {token_id}")
+    click.echo(f"token {token_id} revoked", err=True)

@@ -12,11 +12,11 @@ from wlbtrack.deps import PrincipalDep, SessionDep, WriteSessionDep
 from wlbtrack.domain.auth.guards import admin_only
 from wlbtrack.domain.auth.schemas import TokenCreated, TokenIn, TokenList, TokenPublic
 from wlbtrack.domain.auth.service import TokenError, create_token, list_tokens, revoke_token
+from wlbtrack.domain.reporting.bodies import body_of, strict_body
 from wlbtrack.domain.reporting.idempotency import IdempotencyKey, idempotent
 from wlbtrack.domain.reporting.schemas import MAX_ROW_ID
 from wlbtrack.lib.errors import ProblemError
 from wlbtrack.lib.responses import errors
-from wlbtrack.lib.validation import decode_strict
 
 
 class TokenController(Controller):
@@ -26,7 +26,13 @@ class TokenController(Controller):
     tags = ("tokens",)
     guards = [admin_only]  # noqa: RUF012  (Litestar's layer attribute)
 
-    @post("/", summary="Create an API token", status_code=201, responses=errors(403, 413, 422))
+    @post(
+        "/",
+        summary="Create an API token",
+        status_code=201,
+        responses=errors(403, 413, 422),
+        before_request=strict_body(TokenIn),
+    )
     async def create_api_token(
         self,
         request: Request[Any, Any, Any],
@@ -40,7 +46,7 @@ class TokenController(Controller):
         A department token needs a department. The token is returned once and stored only as a hash;
         a replay by Idempotency-Key returns `token: null`.
         """
-        body = await decode_strict(request, TokenIn)
+        body = body_of(request, TokenIn)
 
         async def write() -> TokenCreated:
             try:

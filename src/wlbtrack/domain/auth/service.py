@@ -55,7 +55,7 @@ async def list_tokens(session: AsyncSession) -> list[tuple[ApiToken, str | None]
         .outerjoin(Department, col(Department.id) == ApiToken.department_id)
         .order_by(col(ApiToken.id))
     )
-    return [(token, department) for token, department in rows.tuples()]
+    return [(token, department) for token, department in rows]
 
 
 async def revoke_token(session: AsyncSession, token_id: int) -> ApiToken | None:

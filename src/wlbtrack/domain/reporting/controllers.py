@@ -15,6 +15,7 @@ from wlbtrack.domain.auth.tokens import Principal
 from wlbtrack.domain.catalogue.snapshot import Catalogue
 from wlbtrack.domain.periods import PERIOD_PATTERN
 from wlbtrack.domain.reporting import indicators as indicator_service
+from wlbtrack.domain.reporting.bodies import body_of, strict_body
 from wlbtrack.domain.reporting.idempotency import IdempotencyKey, idempotent
 from wlbtrack.domain.reporting.period_state import writable_period
 from wlbtrack.domain.reporting.permissions import (
@@ -23,7 +24,7 @@ from wlbtrack.domain.reporting.permissions import (
     ensure_responsible,
     single_responsible,
 )
-from wlbtrack.domain.reporting.reports import ReportWrite, current_reports, report_history, write_reports
+from wlbtrack.domain.reporting.reports import current_reports, report_history
 from wlbtrack.domain.reporting.schemas import (
     IndicatorIn,
     IndicatorList,
@@ -40,10 +41,10 @@ from wlbtrack.domain.reporting.schemas import (
     ValuePublic,
 )
 from wlbtrack.domain.reporting.submissions import submit
-from wlbtrack.domain.reporting.values import ValueWrite, current_values, value_history, write_values
+from wlbtrack.domain.reporting.values import current_values, value_history
+from wlbtrack.domain.reporting.writes import ReportWrite, ValueWrite, write_quarter
 from wlbtrack.lib.errors import ProblemError
 from wlbtrack.lib.responses import errors
-from wlbtrack.lib.validation import decode_strict
 
 PeriodQuery = Annotated[
     str | None, QueryParameter(pattern=PERIOD_PATTERN, description="Fiscal quarter, e.g. 2026-Q1")
@@ -96,7 +97,14 @@ class ReportController(Controller):
     path = "/guidelines/{code:str}/reports"
     tags = ("reporting",)
 
-    @post("/", summary="Post a status report", status_code=201, guards=[writers_only], responses=WRITE_ERRORS)
+    @post(
+        "/",
+        summary="Post a status report",
+        status_code=201,
+        guards=[writers_only],
+        responses=WRITE_ERRORS,
+        before_request=strict_body(ReportIn),
+    )
     async def post_report(
         self,
         request: Request[Any, Any, Any],
@@ -111,7 +119,7 @@ class ReportController(Controller):
 
         Admins name the `department` (unless the guideline has only one); earlier revisions never change.
         """
-        body = await decode_strict(request, ReportIn)
+        body = body_of(request, ReportIn)
         guideline = guideline_id(catalogue, code)
 
         async def write() -> ReportPublic:
@@ -121,7 +129,8 @@ class ReportController(Controller):
             ensure_responsible(principal, catalogue, code, department, "department")
             await writable_period(write_session, body.period, first_fiscal_year(request))
             item = ReportWrite(guideline, catalogue.department_ids[department], body.status, body.summary)
-            return (await write_reports(write_session, catalogue, principal, body.period, [item]))[0]
+            reports, _ = await write_quarter(write_session, catalogue, principal, body.period, reports=[item])
+            return reports[0]
 
         async with write_session.begin():
             return await idempotent(
@@ -162,7 +171,14 @@ class GuidelineIndicatorController(Controller):
     path = "/guidelines/{code:str}/indicators"
     tags = ("indicators",)
 
-    @post("/", summary="Create an indicator", status_code=201, guards=[writers_only], responses=WRITE_ERRORS)
+    @post(
+        "/",
+        summary="Create an indicator",
+        status_code=201,
+        guards=[writers_only],
+        responses=WRITE_ERRORS,
+        before_request=strict_body(IndicatorIn),
+    )
     async def create_indicator(
         self,
         request: Request[Any, Any, Any],
@@ -177,7 +193,7 @@ class GuidelineIndicatorController(Controller):
 
         A target below the baseline makes a decreasing indicator.
         """
-        body = await decode_strict(request, IndicatorIn)
+        body = body_of(request, IndicatorIn)
         guideline = guideline_id(catalogue, code)
 
         async def write() -> IndicatorPublic:
@@ -242,6 +258,7 @@ class IndicatorController(Controller):
         summary="Change an indicator's name, unit or target",
         guards=[writers_only],
         responses=errors(403, 404, 413, 422),
+        before_request=strict_body(IndicatorPatch),
     )
     async def patch_indicator(
         self,
@@ -253,7 +270,7 @@ class IndicatorController(Controller):
         write_session: WriteSessionDep,
     ) -> IndicatorPublic:
         """Change name, unit and/or target (not the baseline); each change is a new revision."""
-        body = await decode_strict(request, IndicatorPatch)
+        body = body_of(request, IndicatorPatch)
         changed = {
             name: getattr(body, name)
             for name in body.__struct_fields__
@@ -286,6 +303,7 @@ class IndicatorController(Controller):
         status_code=201,
         guards=[writers_only],
         responses=WRITE_ERRORS,
+        before_request=strict_body(ValueIn),
     )
     async def post_value(
         self,
@@ -298,14 +316,15 @@ class IndicatorController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[ValuePublic]:
         """Store the next revision of the indicator's value for the period, for its department."""
-        body = await decode_strict(request, ValueIn)
+        body = body_of(request, ValueIn)
 
         async def write() -> ValuePublic:
             row = await indicator_row(write_session, indicator_id)
             may_change(principal, catalogue, row.department_id)
             await writable_period(write_session, body.period, first_fiscal_year(request))
             item = ValueWrite(indicator_id, row.department_id, body.value, body.note)
-            return (await write_values(write_session, catalogue, principal, body.period, [item]))[0]
+            _, values = await write_quarter(write_session, catalogue, principal, body.period, values=[item])
+            return values[0]
 
         async with write_session.begin():
             return await idempotent(
@@ -351,6 +370,7 @@ class SubmissionController(Controller):
         status_code=201,
         guards=[writers_only],
         responses=WRITE_ERRORS,
+        before_request=strict_body(SubmissionIn),
     )
     async def post_submission(
         self,
@@ -367,7 +387,7 @@ class SubmissionController(Controller):
         each invalid item by its index (`reports[3].guideline`). The status is 403 when every problem is a
         permission problem, otherwise 422; a closed period is a 409.
         """
-        body = await decode_strict(request, SubmissionIn)
+        body = body_of(request, SubmissionIn)
 
         async def write() -> SubmissionPublic:
             return await submit(write_session, catalogue, principal, body, first_fiscal_year(request))

@@ -20,16 +20,16 @@ from wlbtrack.lib.errors import ProblemError
 from wlbtrack.lib.types import utcnow
 
 HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 255
 
 IdempotencyKey = Annotated[
     str | None,
     HeaderParameter(
         name=HEADER,
-        min_length=1,
-        max_length=255,
         description=(
-            "Makes a retried POST safe: the same key with the same body from the same token returns the "
-            "original response and writes nothing more; the same key with a different body is a 422."
+            "1–255 characters that make a retried POST safe: the same key with the same body from the same "
+            "token returns the original response and writes nothing more; the same key with a different "
+            "body is a 422."
         ),
     ),
 ]
@@ -88,6 +88,8 @@ async def idempotent(
     """
     if key is None:
         return Response(await write(), status_code=status_code)
+    if not 1 <= len(key) <= MAX_KEY_LENGTH:
+        raise ProblemError(400, f"{HEADER}: must be 1–{MAX_KEY_LENGTH} characters", field=HEADER)
     request_hash = fingerprint(request, body)
     record_id = await _claim(session, principal, key, request, request_hash)
     if record_id is None:

@@ -12,9 +12,8 @@ from wlbtrack.domain.catalogue.snapshot import Catalogue
 from wlbtrack.domain.reporting.indicators import indicator_departments
 from wlbtrack.domain.reporting.period_state import writable_period
 from wlbtrack.domain.reporting.permissions import acting_department, ensure_owns, ensure_responsible
-from wlbtrack.domain.reporting.reports import ReportWrite, write_reports
 from wlbtrack.domain.reporting.schemas import SubmissionIn, SubmissionPublic
-from wlbtrack.domain.reporting.values import ValueWrite, write_values
+from wlbtrack.domain.reporting.writes import ReportWrite, ValueWrite, write_quarter
 from wlbtrack.lib.errors import ProblemError
 
 T = TypeVar("T")
@@ -102,21 +101,15 @@ async def submit(
     problems.raise_any()
     assert department is not None
     department_id = catalogue.department_ids[department]
-    reports = await write_reports(
+    reports, values = await write_quarter(
         session,
         catalogue,
         principal,
         body.period,
-        [
+        reports=[
             ReportWrite(catalogue.guideline_ids[r.guideline], department_id, r.status, r.summary)
             for r in body.reports
         ],
-    )
-    values = await write_values(
-        session,
-        catalogue,
-        principal,
-        body.period,
-        [ValueWrite(v.indicator, department_id, v.value, v.note) for v in body.values],
+        values=[ValueWrite(v.indicator, department_id, v.value, v.note) for v in body.values],
     )
     return SubmissionPublic(period=body.period, department=department, reports=reports, values=values)
