@@ -39,6 +39,10 @@ from wlbtrack.lib.errors import (
     problem_details_plugin,
     unexpected_error,
 )
+from wlbtrack.lib.metrics import mark_process_dead, metrics_endpoint
+from wlbtrack.lib.outer import wrap_outer_layers
+from wlbtrack.lib.ratelimit import rate_limit_middleware, rate_limiter
+from wlbtrack.lib.security import cors_config
 
 API_DESCRIPTION = """\
 wlbtrack tracks the progress of Setagaya Ward's work-life-balance plan
@@ -100,19 +104,23 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.database = database
         app.state.settings = settings
         app.state.catalogue_cache = CatalogueCache(database.read_sessions, ttl=settings.catalogue_ttl)
+        app.state.rate_limiter = rate_limiter(settings.rate_limit, settings.redis_url)
 
     async def close_database(app: Litestar) -> None:
         await app.state.database.dispose()
+        if app.state.rate_limiter is not None:
+            await app.state.rate_limiter.counter.close()
+        mark_process_dead()
 
     api = Router(
         path="/api/v1",
         route_handlers=api_routes(),
-        middleware=[bearer_token_middleware()],
+        middleware=[bearer_token_middleware(), rate_limit_middleware()],
         security=[{"BearerToken": []}],
         dependencies={"principal": Provide(provide_principal)},
     )
-    return Litestar(
-        route_handlers=[health, ready, api],
+    app = Litestar(
+        route_handlers=[health, ready, api, *([metrics_endpoint] if settings.metrics else [])],
         on_startup=[open_database],
         on_shutdown=[close_database],
         dependencies={
@@ -128,8 +136,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         request_max_body_size=1_000_000,
         openapi_config=openapi_config(),
+        cors_config=cors_config(settings.cors_origins),
+        logging_config=None,  # `wlbtrack serve` configures JSON logging (wlbtrack.lib.logs)
         debug=settings.debug,
     )
+    return wrap_outer_layers(app, settings)
 
 
 def openapi_config() -> OpenAPIConfig:

@@ -27,10 +27,12 @@ def async_url(database_url: str) -> URL:
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
-    """An async engine for the configured database."""
+    """An async engine; errors never carry bound values, and PostgreSQL calls give up after the timeouts."""
     url = async_url(settings.database_url)
     if url.get_backend_name() == "sqlite":
-        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        engine = create_async_engine(
+            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, hide_parameters=True
+        )
         _configure_sqlite(engine)
         return engine
     return create_async_engine(
@@ -39,7 +41,8 @@ def create_engine(settings: Settings) -> AsyncEngine:
         max_overflow=settings.db_pool_size,
         pool_timeout=settings.db_timeout,
         pool_pre_ping=True,
-        connect_args={"timeout": settings.db_timeout, "command_timeout": 30},
+        hide_parameters=True,
+        connect_args={"timeout": settings.db_timeout, "command_timeout": settings.db_statement_timeout},
     )
 
 

@@ -103,9 +103,17 @@ def database_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Res
     return _problem_response(request, problem)
 
 
+def is_database_outage(exc: Exception) -> bool:
+    """A lost connection, or PostgreSQL refusing work (SQLSTATE class 08, 53 or 57: down, full, stopping)."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    sqlstate = str(getattr(exc.orig, "sqlstate", None) or "")
+    return exc.connection_invalidated or sqlstate[:2] in {"08", "53", "57"}
+
+
 def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """Any other failure: a 500 problem document without internals."""
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+    if is_database_outage(exc):
         return database_unavailable(request, exc)
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
     problem = ProblemDetailsException(

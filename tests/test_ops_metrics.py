@@ -1,0 +1,94 @@
+"""Prometheus metrics at /metrics: requests by route template and status, latency, submissions, pool."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from apps import http_client, running_app
+from wlbtrack.config import Settings
+from wlbtrack.lib.metrics import record_submission
+
+
+def _sample(text: str, name: str, **labels: str) -> float:
+    """The value of one sample in the exposition text, 0 when absent."""
+    for line in text.splitlines():
+        match = re.fullmatch(r"([a-z_]+)(?:\{(.*)\})? (\S+)", line)
+        if match is None or match[1] != name:
+            continue
+        found = dict(re.findall(r'(\w+)="([^"]*)"', match[2] or ""))
+        if all(found.get(k) == v for k, v in labels.items()):
+            return float(match[3])
+    return 0.0
+
+
+async def test_requests_are_counted_by_route_template_and_status(
+    viewer: httpx.AsyncClient, client: httpx.AsyncClient
+) -> None:
+    route = "/api/v1/campaigns/{code}"
+    before = (await client.get("/metrics")).text
+    assert (await viewer.get("/api/v1/campaigns/1")).status_code == 200
+    assert (await viewer.get("/api/v1/campaigns/2")).status_code == 200
+    assert (await viewer.get("/api/v1/campaigns/9")).status_code == 404
+    assert (await client.get("/api/v1/campaigns/1")).status_code == 401
+    assert (await client.get("/nowhere/123")).status_code == 404
+
+    response = await client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    after = response.text
+
+    def delta(name: str, **labels: str) -> float:
+        return _sample(after, name, **labels) - _sample(before, name, **labels)
+
+    counter = "wlbtrack_http_requests_total"
+    assert delta(counter, method="GET", route=route, status="200") == 2
+    assert delta(counter, method="GET", route=route, status="404") == 1
+    assert delta(counter, method="GET", route=route, status="401") == 1
+    assert delta(counter, method="GET", route="unmatched", status="404") == 1
+    assert "/api/v1/campaigns/1" not in after
+    assert "/nowhere/123" not in after
+    assert delta("wlbtrack_http_request_duration_seconds_count", method="GET", route=route) == 4
+    assert _sample(after, "wlbtrack_http_request_duration_seconds_bucket", route=route, le="+Inf") >= 4
+
+
+async def test_pool_gauges_describe_the_database_pool(client: httpx.AsyncClient) -> None:
+    text = (await client.get("/metrics")).text
+    assert _sample(text, "wlbtrack_db_pool_size") >= 1
+    assert _sample(text, "wlbtrack_db_pool_connections", state="idle") >= 1
+    assert 'wlbtrack_db_pool_connections{state="in_use"}' in text
+
+
+async def test_submissions_are_counted_by_department(client: httpx.AsyncClient) -> None:
+    name = "wlbtrack_submissions_total"
+    before = (await client.get("/metrics")).text
+    record_submission("children", "report")
+    record_submission("children", "report")
+    record_submission("industrial-policy", "batch")
+    after = (await client.get("/metrics")).text
+    for department, kind, count in (("children", "report", 2), ("industrial-policy", "batch", 1)):
+        labels = {"department": department, "kind": kind}
+        assert _sample(after, name, **labels) - _sample(before, name, **labels) == count
+
+
+async def test_metrics_token_protects_the_endpoint(settings: Settings) -> None:
+    secret = "metrics-secret-4f1c"
+    async with running_app(settings, metrics_token=secret) as application:
+        async with http_client(application) as anonymous:
+            response = await anonymous.get("/metrics")
+            assert response.status_code == 401
+            assert response.headers["content-type"].startswith("application/problem+json")
+            assert response.json()["detail"].startswith("Authorization")
+        async with http_client(application, token="wrong") as wrong:
+            assert (await wrong.get("/metrics")).status_code == 401
+        async with http_client(application, token=secret) as scraper:
+            response = await scraper.get("/metrics")
+            assert response.status_code == 200
+            assert "wlbtrack_http_requests_total" in response.text
+
+
+async def test_metrics_can_be_turned_off(settings: Settings) -> None:
+    async with running_app(settings, metrics=False) as application, http_client(application) as http:
+        assert (await http.get("/metrics")).status_code == 404
+        assert (await http.get("/health")).status_code == 200
