@@ -176,7 +176,7 @@ class GuidelineIndicatorController(Controller):
         summary="Create an indicator",
         status_code=201,
         guards=[writers_only],
-        responses=WRITE_ERRORS,
+        responses=errors(403, 404, 413, 422),
         before_request=strict_body(IndicatorIn),
     )
     async def create_indicator(
@@ -369,7 +369,7 @@ class SubmissionController(Controller):
         summary="Submit a quarter's reports and values",
         status_code=201,
         guards=[writers_only],
-        responses=WRITE_ERRORS,
+        responses=errors(403, 409, 413, 422),
         before_request=strict_body(SubmissionIn),
     )
     async def post_submission(

@@ -61,7 +61,7 @@ class PeriodController(Controller):
         summary="Close a fiscal quarter to writes",
         status_code=200,
         guards=[admin_only],
-        responses=errors(403, 404),
+        responses=errors(403, 404, 422),
     )
     async def close(
         self,
@@ -87,7 +87,7 @@ class PeriodController(Controller):
         summary="Reopen a closed fiscal quarter",
         status_code=200,
         guards=[admin_only],
-        responses=errors(403, 404),
+        responses=errors(403, 404, 422),
     )
     async def reopen(
         self,

@@ -54,7 +54,19 @@ async def _upsert_reports(
     if not items:
         return {}
     ordered = sorted(items, key=lambda item: (item.guideline_id, item.department_id))
-    head = insert(session, Report).values(
+    head = insert(session, Report)
+    upsert = head.on_conflict_do_update(
+        index_elements=["guideline_id", "department_id", "period"],
+        set_={
+            "revision": REPORT.c.revision + 1,
+            "status": head.excluded.status,
+            "summary": head.excluded.summary,
+            "updated_at": head.excluded.updated_at,
+            "updated_by": head.excluded.updated_by,
+        },
+    ).returning(REPORT.c.id, REPORT.c.revision, REPORT.c.guideline_id, REPORT.c.department_id)
+    rows = await session.execute(
+        upsert,
         [
             {
                 "guideline_id": item.guideline_id,
@@ -67,19 +79,9 @@ async def _upsert_reports(
                 "updated_by": principal.label,
             }
             for item in ordered
-        ]
+        ],
     )
-    upsert = head.on_conflict_do_update(
-        index_elements=["guideline_id", "department_id", "period"],
-        set_={
-            "revision": REPORT.c.revision + 1,
-            "status": head.excluded.status,
-            "summary": head.excluded.summary,
-            "updated_at": head.excluded.updated_at,
-            "updated_by": head.excluded.updated_by,
-        },
-    ).returning(REPORT.c.id, REPORT.c.revision, REPORT.c.guideline_id, REPORT.c.department_id)
-    stored = {(g, d): (report_id, revision) for report_id, revision, g, d in await session.execute(upsert)}
+    stored = {(g, d): (report_id, revision) for report_id, revision, g, d in rows}
     await session.execute(
         REPORT_REVISION.insert(),
         [
@@ -105,7 +107,20 @@ async def _upsert_values(
     if not items:
         return {}
     ordered = sorted(items, key=lambda item: item.indicator_id)
-    head = insert(session, IndicatorValue).values(
+    head = insert(session, IndicatorValue)
+    upsert = head.on_conflict_do_update(
+        index_elements=["indicator_id", "period"],
+        set_={
+            "revision": VALUE.c.revision + 1,
+            "value": head.excluded.value,
+            "note": head.excluded.note,
+            "updated_at": head.excluded.updated_at,
+            "updated_by": head.excluded.updated_by,
+            "department_id": head.excluded.department_id,
+        },
+    ).returning(VALUE.c.id, VALUE.c.revision, VALUE.c.indicator_id)
+    rows = await session.execute(
+        upsert,
         [
             {
                 "indicator_id": item.indicator_id,
@@ -118,23 +133,9 @@ async def _upsert_values(
                 "department_id": item.department_id,
             }
             for item in ordered
-        ]
+        ],
     )
-    upsert = head.on_conflict_do_update(
-        index_elements=["indicator_id", "period"],
-        set_={
-            "revision": VALUE.c.revision + 1,
-            "value": head.excluded.value,
-            "note": head.excluded.note,
-            "updated_at": head.excluded.updated_at,
-            "updated_by": head.excluded.updated_by,
-            "department_id": head.excluded.department_id,
-        },
-    ).returning(VALUE.c.id, VALUE.c.revision, VALUE.c.indicator_id)
-    stored = {
-        indicator_id: (value_id, revision)
-        for value_id, revision, indicator_id in await session.execute(upsert)
-    }
+    stored = {indicator_id: (value_id, revision) for value_id, revision, indicator_id in rows}
     await session.execute(
         VALUE_REVISION.insert(),
         [
