@@ -26,6 +26,7 @@ from wlbtrack.domain.catalogue.controllers import (
 )
 from wlbtrack.domain.catalogue.snapshot import Catalogue, CatalogueCache
 from wlbtrack.domain.health import health, ready
+from wlbtrack.domain.progress.controllers import ExportController, ProgressController
 from wlbtrack.domain.reporting.controllers import (
     GuidelineIndicatorController,
     IndicatorController,
@@ -86,6 +87,8 @@ def api_routes() -> list[Any]:
         GuidelineController,
         DepartmentController,
         InitiativeController,
+        ProgressController,
+        ExportController,
         ReportController,
         GuidelineIndicatorController,
         IndicatorController,
@@ -162,6 +165,12 @@ def openapi_config() -> OpenAPIConfig:
             Tag(name="indicators", description="Indicators (KPIs), their values per quarter, and history"),
             Tag(name="periods", description="Fiscal quarters (四半期) and closing them to writes"),
             Tag(name="tokens", description="API tokens and their roles (admin only)"),
+            Tag(
+                name="progress",
+                description="Progress (0–1), status counts and completeness per campaign, direction, "
+                "guideline and department, and over time",
+            ),
+            Tag(name="export", description="Flat rows of current values and reports for BI tools"),
             Tag(name="operations", description="Health and readiness probes"),
         ],
         components=Components(

@@ -1,0 +1,1 @@
+"""Progress aggregation for leadership and flat exports for BI tools."""

@@ -1,0 +1,177 @@
+"""Response schemas of the progress and export API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+
+
+class StatusCounts(msgspec.Struct):
+    """How many current reports for the period have each status, over the (guideline, department) pairs."""
+
+    not_started: int
+    on_track: int
+    at_risk: int
+    delayed: int
+    completed: int
+
+
+class Completeness(msgspec.Struct):
+    """Reports expected (one per guideline and responsible department), received, and their ratio."""
+
+    expected: int
+    received: int
+    rate: float | None
+
+
+class ProgressAggregate(msgspec.Struct, kw_only=True):
+    """Progress (a fraction 0–1, null without data) with the counts that qualify it."""
+
+    progress: float | None
+    guidelines_total: int
+    guidelines_with_data: int
+    status_counts: StatusCounts
+    completeness: Completeness
+
+
+class CampaignSummary(ProgressAggregate, kw_only=True):
+    """A campaign (大作戦) at a period."""
+
+    code: str
+    name: str
+
+
+class ProgressOverview(msgspec.Struct):
+    """Every campaign and the whole plan at a period."""
+
+    period: str
+    campaigns: list[CampaignSummary]
+    overall: ProgressAggregate
+
+
+class IndicatorProgress(msgspec.Struct):
+    """An indicator's carried-forward value at the period and its attainment (null without a value)."""
+
+    id: int
+    name: str
+    value: float | None
+    attainment: float | None
+
+
+class DepartmentReport(msgspec.Struct):
+    """A responsible department's current report status for the period; null when it has not reported."""
+
+    department: str
+    status: str | None
+
+
+class GuidelineProgress(ProgressAggregate, kw_only=True):
+    """A guideline (目安) at a period with its indicators and its departments' reports."""
+
+    code: str
+    text: str
+    indicators: list[IndicatorProgress]
+    reports: list[DepartmentReport]
+
+
+class DirectionProgress(ProgressAggregate, kw_only=True):
+    """A policy direction (取り組みの方向性) at a period with its guidelines."""
+
+    code: str
+    name: str
+    guidelines: list[GuidelineProgress]
+
+
+class CampaignProgress(ProgressAggregate, kw_only=True):
+    """A campaign (大作戦) at a period with its directions and guidelines."""
+
+    period: str
+    code: str
+    name: str
+    directions: list[DirectionProgress]
+
+
+class DepartmentProgress(msgspec.Struct):
+    """A department's reporting completeness at a period and the guidelines it still owes."""
+
+    code: str
+    name: str
+    expected: int
+    received: int
+    rate: float | None
+    status_counts: StatusCounts
+    missing: list[str]
+
+
+class DepartmentProgressList(msgspec.Struct):
+    """Every department's reporting completeness at a period."""
+
+    period: str
+    items: list[DepartmentProgress]
+
+
+class SeriesPoint(msgspec.Struct):
+    """Progress and completeness of the scope at one period."""
+
+    period: str
+    progress: float | None
+    guidelines_total: int
+    guidelines_with_data: int
+    completeness: Completeness
+
+
+class ProgressSeries(msgspec.Struct):
+    """Progress of the whole plan, a campaign or a direction, one item per period, oldest first."""
+
+    campaign: str | None
+    direction: str | None
+    items: list[SeriesPoint]
+
+
+class ValueRow(msgspec.Struct):
+    """One current indicator value, flat."""
+
+    period: str
+    campaign: str
+    direction: str
+    guideline: str
+    department: str
+    indicator_id: int
+    indicator_name: str
+    unit: str
+    baseline: float
+    target: float
+    value: float
+    attainment: float | None
+    note: str | None
+    revision: int
+    updated_at: datetime
+
+
+class ReportRow(msgspec.Struct):
+    """One current status report, flat."""
+
+    period: str
+    campaign: str
+    direction: str
+    guideline: str
+    department: str
+    status: str
+    summary: str
+    revision: int
+    updated_at: datetime
+
+
+class ValuesPage(msgspec.Struct):
+    """A page of value rows; `next` is the cursor of the following page, null on the last."""
+
+    items: list[ValueRow]
+    next: str | None
+
+
+class ReportsPage(msgspec.Struct):
+    """A page of report rows; `next` is the cursor of the following page, null on the last."""
+
+    items: list[ReportRow]
+    next: str | None

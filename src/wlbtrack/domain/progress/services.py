@@ -1,0 +1,217 @@
+"""Progress of guidelines rolled up to directions, campaigns and the whole plan, per the definitions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from statistics import fmean
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wlbtrack.domain.catalogue.snapshot import Catalogue
+from wlbtrack.domain.progress import queries
+from wlbtrack.domain.progress.queries import PairTally
+from wlbtrack.domain.progress.schemas import (
+    CampaignProgress,
+    CampaignSummary,
+    Completeness,
+    DepartmentProgress,
+    DepartmentProgressList,
+    DepartmentReport,
+    DirectionProgress,
+    GuidelineProgress,
+    IndicatorProgress,
+    ProgressAggregate,
+    ProgressOverview,
+    ProgressSeries,
+    SeriesPoint,
+    StatusCounts,
+)
+
+
+def _rate(received: int, expected: int) -> float | None:
+    return received / expected if expected else None
+
+
+def _status_counts(tally: PairTally) -> StatusCounts:
+    return StatusCounts(**{name: tally.statuses[name] for name in StatusCounts.__struct_fields__})
+
+
+def _completeness(tally: PairTally) -> Completeness:
+    return Completeness(
+        expected=tally.expected, received=tally.received, rate=_rate(tally.received, tally.expected)
+    )
+
+
+@dataclass
+class Rollup:
+    """Progress and report tallies over a set of guidelines."""
+
+    guidelines_total: int = 0
+    progress: list[float] = field(default_factory=list)
+    tally: PairTally = field(default_factory=PairTally)
+
+    @classmethod
+    def of(
+        cls,
+        period: str,
+        guideline_ids: Iterable[int],
+        progress: dict[tuple[str, int], float],
+        tallies: dict[tuple[str, int], PairTally],
+    ) -> Rollup:
+        """The rollup of these guidelines at the period."""
+        rollup = cls()
+        for guideline_id in guideline_ids:
+            rollup.guidelines_total += 1
+            if (period, guideline_id) in progress:
+                rollup.progress.append(progress[period, guideline_id])
+            if (period, guideline_id) in tallies:
+                rollup.tally.merge(tallies[period, guideline_id])
+        return rollup
+
+    @property
+    def mean(self) -> float | None:
+        """Mean progress of the guidelines that have one; None when none has."""
+        return fmean(self.progress) if self.progress else None
+
+    def fields(self) -> dict[str, Any]:
+        """The fields every aggregate carries."""
+        return {
+            "progress": self.mean,
+            "guidelines_total": self.guidelines_total,
+            "guidelines_with_data": len(self.progress),
+            "status_counts": _status_counts(self.tally),
+            "completeness": _completeness(self.tally),
+        }
+
+
+def _ids(catalogue: Catalogue, codes: Iterable[str]) -> list[int]:
+    return [catalogue.guideline_ids[code] for code in codes]
+
+
+def scope_guidelines(catalogue: Catalogue, campaign: str | None, direction: str | None) -> list[str]:
+    """Codes of the guidelines of a direction, else of a campaign, else of the whole plan."""
+    return [
+        g.code
+        for g in catalogue.guidelines.values()
+        if (campaign is None or g.campaign == campaign) and (direction is None or g.direction == direction)
+    ]
+
+
+async def overview(session: AsyncSession, catalogue: Catalogue, period: str) -> ProgressOverview:
+    """Every campaign and the whole plan at the period."""
+    progress = await queries.guideline_progress(session, [period], None)
+    tallies = await queries.tallies_by_guideline(session, [period], None)
+    campaigns = [
+        CampaignSummary(
+            code=campaign.code,
+            name=campaign.name,
+            **Rollup.of(
+                period, _ids(catalogue, scope_guidelines(catalogue, campaign.code, None)), progress, tallies
+            ).fields(),
+        )
+        for campaign in catalogue.campaigns.values()
+    ]
+    overall = Rollup.of(period, catalogue.guideline_ids.values(), progress, tallies)
+    return ProgressOverview(period=period, campaigns=campaigns, overall=ProgressAggregate(**overall.fields()))
+
+
+async def campaign(session: AsyncSession, catalogue: Catalogue, code: str, period: str) -> CampaignProgress:
+    """One campaign at the period, with its directions, guidelines, indicators and reports."""
+    ids = _ids(catalogue, scope_guidelines(catalogue, code, None))
+    progress = await queries.guideline_progress(session, [period], ids)
+    tallies = await queries.tallies_by_guideline(session, [period], ids)
+    indicators = await queries.indicators_at(session, period, ids)
+    statuses = await queries.report_statuses(session, period, ids)
+
+    def guideline(guideline_code: str) -> GuidelineProgress:
+        guideline_id = catalogue.guideline_ids[guideline_code]
+        public = catalogue.guidelines[guideline_code]
+        return GuidelineProgress(
+            code=guideline_code,
+            text=public.text,
+            indicators=[
+                IndicatorProgress(id=i.id, name=i.name, value=i.value, attainment=i.attainment)
+                for i in indicators
+                if i.guideline_id == guideline_id
+            ],
+            reports=[
+                DepartmentReport(
+                    department=d.code,
+                    status=statuses.get((guideline_id, catalogue.department_ids[d.code])),
+                )
+                for d in public.departments
+            ],
+            **Rollup.of(period, [guideline_id], progress, tallies).fields(),
+        )
+
+    directions = [
+        DirectionProgress(
+            code=ref.code,
+            name=ref.name,
+            guidelines=[guideline(g.code) for g in catalogue.directions[ref.code].guidelines],
+            **Rollup.of(
+                period, _ids(catalogue, scope_guidelines(catalogue, None, ref.code)), progress, tallies
+            ).fields(),
+        )
+        for ref in catalogue.campaigns[code].directions
+    ]
+    return CampaignProgress(
+        period=period,
+        code=code,
+        name=catalogue.campaigns[code].name,
+        directions=directions,
+        **Rollup.of(period, ids, progress, tallies).fields(),
+    )
+
+
+async def departments(session: AsyncSession, catalogue: Catalogue, period: str) -> DepartmentProgressList:
+    """Every department's completeness at the period and the guidelines it still owes, in plan order."""
+    tallies = await queries.tallies_by_department(session, period)
+    order = {code: position for position, code in enumerate(catalogue.guidelines)}
+    missing: dict[int, list[str]] = {}
+    for department_id, guideline_id in await queries.missing_reports(session, period):
+        missing.setdefault(department_id, []).append(catalogue.guideline_code(guideline_id))
+    items = []
+    for department in catalogue.departments.values():
+        department_id = catalogue.department_ids[department.code]
+        tally = tallies.get(department_id, PairTally())
+        items.append(
+            DepartmentProgress(
+                code=department.code,
+                name=department.name,
+                expected=tally.expected,
+                received=tally.received,
+                rate=_rate(tally.received, tally.expected),
+                status_counts=_status_counts(tally),
+                missing=sorted(missing.get(department_id, []), key=order.__getitem__),
+            )
+        )
+    return DepartmentProgressList(period=period, items=items)
+
+
+async def series(
+    session: AsyncSession,
+    catalogue: Catalogue,
+    periods: Sequence[str],
+    campaign_code: str | None,
+    direction_code: str | None,
+) -> ProgressSeries:
+    """Progress and completeness of the scope at each period, oldest first (two queries in all)."""
+    ids = _ids(catalogue, scope_guidelines(catalogue, campaign_code, direction_code))
+    progress = await queries.guideline_progress(session, periods, ids)
+    tallies = await queries.tallies_by_guideline(session, periods, ids)
+    items = []
+    for period in periods:
+        rollup = Rollup.of(period, ids, progress, tallies)
+        items.append(
+            SeriesPoint(
+                period=period,
+                progress=rollup.mean,
+                guidelines_total=rollup.guidelines_total,
+                guidelines_with_data=len(rollup.progress),
+                completeness=_completeness(rollup.tally),
+            )
+        )
+    return ProgressSeries(campaign=campaign_code, direction=direction_code, items=items)
