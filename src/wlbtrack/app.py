@@ -26,7 +26,8 @@ from wlbtrack.domain.catalogue.controllers import (
 )
 from wlbtrack.domain.catalogue.snapshot import Catalogue, CatalogueCache
 from wlbtrack.domain.health import health, ready
-from wlbtrack.domain.progress.controllers import ExportController, ProgressController
+from wlbtrack.domain.progress.controllers import ProgressController
+from wlbtrack.domain.progress.export_controller import ExportController
 from wlbtrack.domain.reporting.controllers import (
     GuidelineIndicatorController,
     IndicatorController,

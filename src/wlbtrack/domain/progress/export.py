@@ -18,7 +18,7 @@ from sqlmodel import col
 from wlbtrack.domain.catalogue.models import Department, Guideline
 from wlbtrack.domain.catalogue.snapshot import Catalogue
 from wlbtrack.domain.progress.queries import attainment, dialect_of
-from wlbtrack.domain.progress.schemas import ReportRow, ValueRow
+from wlbtrack.domain.progress.schemas import ReportRow, ReportsPage, ValueRow, ValuesPage
 from wlbtrack.domain.reporting.models import Indicator, IndicatorValue, Report
 from wlbtrack.lib.errors import ProblemError
 
@@ -62,6 +62,7 @@ class ValuesExport:
 
     name = "values"
     row_type = ValueRow
+    page_type = ValuesPage
     cursor_type = tuple[str, str, int, int]
 
     @staticmethod
@@ -120,6 +121,7 @@ class ReportsExport:
 
     name = "reports"
     row_type = ReportRow
+    page_type = ReportsPage
     cursor_type = tuple[str, str, int, int, int]
 
     @staticmethod
