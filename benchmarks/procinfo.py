@@ -16,6 +16,11 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
+def run_delay_seconds(pid: int) -> float:
+    """Seconds the process's main thread has spent runnable but waiting for a CPU (/proc/<pid>/schedstat)."""
+    return int(Path(f"/proc/{pid}/schedstat").read_text().split()[1]) / 1e9
+
+
 def postgres_cpu_snapshot() -> dict[int, float]:
     """CPU seconds used so far by each running process named `postgres` (the server and its backends)."""
     snapshot = {}
