@@ -187,4 +187,5 @@ async def test_missing_or_unknown_token_is_401(client: httpx.AsyncClient, header
 
 async def test_health_and_schema_need_no_token(client: httpx.AsyncClient) -> None:
     assert (await client.get("/health")).status_code == 200
+    assert (await client.get("/ready")).status_code == 200
     assert (await client.get("/schema/openapi.json")).status_code == 200
