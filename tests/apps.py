@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import socket
 from collections.abc import AsyncIterator
@@ -13,6 +14,9 @@ from litestar import Litestar
 
 from wlbtrack.app import create_app
 from wlbtrack.config import Settings
+from wlbtrack.db import Database
+from wlbtrack.domain.auth.service import create_token
+from wlbtrack.migrate import seed, upgrade
 
 
 @asynccontextmanager
@@ -41,3 +45,16 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+async def prepare_database(settings: Settings, role: str = "viewer", department: str | None = None) -> str:
+    """Migrate and seed the settings' database, and return a new token for it."""
+    await asyncio.to_thread(upgrade, settings)
+    await seed(settings)
+    database = Database(settings)
+    try:
+        async with database.write_sessions() as session, session.begin():
+            token, _ = await create_token(session, role=role, department=department, label=f"{role}-script")
+    finally:
+        await database.dispose()
+    return token

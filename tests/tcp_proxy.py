@@ -17,6 +17,7 @@ class TcpProxy:
         self._writers: set[asyncio.StreamWriter] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._forwarding = asyncio.Event()
+        self._cut_marker: bytes | None = None
 
     async def start(self) -> None:
         """Listen (on the same port as before, if there was one) and forward traffic."""
@@ -37,6 +38,16 @@ class TcpProxy:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
+    def cut_on(self, marker: bytes) -> None:
+        """Cut every connection, unforwarded, when a client next sends `marker` (the port stays open)."""
+        self._cut_marker = marker
+
+    def _cut(self) -> None:
+        self._cut_marker = None
+        for writer in list(self._writers):
+            writer.transport.abort()
+        self._writers.clear()
+
     def blackhole(self) -> None:
         """Keep connections open but forward nothing, as an unreachable network does."""
         self._forwarding.clear()
@@ -52,14 +63,22 @@ class TcpProxy:
             client_writer.transport.abort()
             return
         self._writers.add(upstream_writer)
-        for reader, writer in ((client_reader, upstream_writer), (upstream_reader, client_writer)):
-            task = asyncio.create_task(self._pipe(reader, writer))
+        for reader, writer, from_client in (
+            (client_reader, upstream_writer, True),
+            (upstream_reader, client_writer, False),
+        ):
+            task = asyncio.create_task(self._pipe(reader, writer, from_client))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _pipe(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, from_client: bool
+    ) -> None:
         with contextlib.suppress(OSError, asyncio.CancelledError):
             while data := await reader.read(65536):
+                if from_client and self._cut_marker is not None and self._cut_marker in data:
+                    self._cut()
+                    return
                 await self._forwarding.wait()
                 writer.write(data)
                 await writer.drain()

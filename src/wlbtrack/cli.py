@@ -32,23 +32,46 @@ def main() -> None:
 @click.option("--no-migrate", is_flag=True, help="Do not migrate or seed before starting.")
 def serve(host: str | None, port: int | None, workers: int | None, no_migrate: bool) -> None:
     """Serve the API; on an empty database, migrate and load the seed first."""
+    import logging
+    import logging.config
+    from contextlib import nullcontext
+
     import uvicorn
 
+    from wlbtrack.lib.logs import logging_config
+    from wlbtrack.lib.metrics import shared_between_workers
+    from wlbtrack.lib.ratelimit import RateLimit
     from wlbtrack.migrate import prepare
 
     settings = get_settings()
+    try:
+        rate = RateLimit.parse(settings.rate_limit)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    log_config = logging_config(settings.log_level)
+    logging.config.dictConfig(log_config)
+    workers = workers or settings.workers
+    if workers > 1 and rate is not None and settings.redis_url is None:
+        logging.getLogger("wlbtrack.serve").warning(
+            "WLBTRACK_REDIS_URL is not set: with %d workers each keeps its own rate-limit count, so a token "
+            "may make up to %d times WLBTRACK_RATE_LIMIT; set WLBTRACK_REDIS_URL to share one count",
+            workers,
+            workers,
+        )
     if not no_migrate:
         prepare(settings)
-    uvicorn.run(
-        "wlbtrack.app:create_app",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers or settings.workers,
-        timeout_graceful_shutdown=30,
-        access_log=False,
-        proxy_headers=True,
-    )
+    with shared_between_workers() if workers > 1 and settings.metrics else nullcontext():
+        uvicorn.run(
+            "wlbtrack.app:create_app",
+            factory=True,
+            host=host or settings.host,
+            port=port or settings.port,
+            workers=workers,
+            timeout_graceful_shutdown=settings.shutdown_timeout,
+            log_config=log_config,
+            access_log=False,
+            proxy_headers=True,
+        )
 
 
 @main.group()

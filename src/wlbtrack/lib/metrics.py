@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import hmac
 import os
+import shutil
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from litestar import Request, Response, get
@@ -108,6 +113,21 @@ def _registry() -> CollectorRegistry:
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     return registry
+
+
+@contextmanager
+def shared_between_workers() -> Iterator[Path]:
+    """While open, workers started inside write metrics to one fresh folder (prometheus multiprocess mode)."""
+    given = os.environ.get(MULTIPROCESS_ENV)
+    folder = Path(given) if given else Path(tempfile.mkdtemp(prefix="wlbtrack-metrics-"))
+    os.environ[MULTIPROCESS_ENV] = str(folder)
+    for stale in folder.glob("*.db"):
+        stale.unlink()
+    try:
+        yield folder
+    finally:
+        if not given:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def mark_process_dead() -> None:

@@ -1,0 +1,66 @@
+"""docker-compose.yml and the Dockerfile: the production layout, checked by parsing (no Docker engine)."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from wlbtrack.config import Settings
+
+ROOT = Path(__file__).parents[1]
+COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+SERVICES: dict[str, Any] = COMPOSE["services"]
+SETTINGS_VARIABLES = {f"WLBTRACK_{f.name.upper()}" for f in dataclasses.fields(Settings)}
+
+
+def test_services_start_in_order_with_migrations_run_once() -> None:
+    assert set(SERVICES) == {"postgres", "redis", "migrate", "api"}
+    assert SERVICES["postgres"]["image"] == "postgres:16"
+    assert SERVICES["migrate"]["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+    assert SERVICES["migrate"]["command"][-1] == "wlbtrack db upgrade && wlbtrack seed"
+    assert SERVICES["migrate"]["restart"] == "no"
+    assert SERVICES["api"]["depends_on"] == {
+        "migrate": {"condition": "service_completed_successfully"},
+        "postgres": {"condition": "service_healthy"},
+        "redis": {"condition": "service_healthy"},
+    }
+
+
+def test_the_api_runs_four_workers_without_migrating() -> None:
+    command = SERVICES["api"]["command"]
+    assert command[:2] == ["wlbtrack", "serve"]
+    assert {"--no-migrate", "--host", "0.0.0.0", "--workers", "4"} <= set(command)
+    assert command[command.index("--workers") + 1] == "4"
+    assert "/ready" in " ".join(SERVICES["api"]["healthcheck"]["test"])
+    assert SERVICES["api"]["stop_grace_period"] == "40s"  # longer than the 30 s graceful shutdown
+
+
+def test_api_and_migrate_share_postgres_and_redis_settings() -> None:
+    for name in ("api", "migrate"):
+        environment = SERVICES[name]["environment"]
+        assert environment["WLBTRACK_DATABASE_URL"].startswith("postgresql://")
+        assert "@postgres:5432/" in environment["WLBTRACK_DATABASE_URL"]
+        assert environment["WLBTRACK_REDIS_URL"] == "redis://redis:6379/0"
+        assert set(environment) <= SETTINGS_VARIABLES
+
+
+def test_data_lives_in_a_named_volume_and_dependencies_have_healthchecks() -> None:
+    assert "pgdata" in COMPOSE["volumes"]
+    assert "pgdata:/var/lib/postgresql/data" in SERVICES["postgres"]["volumes"]
+    for name in ("postgres", "redis", "api"):
+        assert SERVICES[name]["healthcheck"]["test"]
+
+
+def test_the_image_installs_the_package_with_its_migrations_and_seed() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert re.search(r"^FROM python:3\.12-slim$", dockerfile, re.MULTILINE)
+    assert "pip install ." in dockerfile
+    for folder in ("src", "migrations", "seed"):
+        assert f"COPY {folder} ./{folder}" in dockerfile
+    assert "WLBTRACK_SEED_PATH=/app/seed/catalogue.yaml" in dockerfile
+    assert "WLBTRACK_MIGRATIONS_PATH=/app/migrations" in dockerfile
+    assert re.search(r"^USER wlbtrack$", dockerfile, re.MULTILINE)
