@@ -1,4 +1,4 @@
-"""docker-compose.yml and the Dockerfile: the production layout, checked by parsing (no Docker engine)."""
+"""Deployment: docker-compose.yml and the Dockerfile (checked by parsing: no Docker engine), and the docs."""
 
 from __future__ import annotations
 
@@ -64,3 +64,14 @@ def test_the_image_installs_the_package_with_its_migrations_and_seed() -> None:
     assert "WLBTRACK_SEED_PATH=/app/seed/catalogue.yaml" in dockerfile
     assert "WLBTRACK_MIGRATIONS_PATH=/app/migrations" in dockerfile
     assert re.search(r"^USER wlbtrack$", dockerfile, re.MULTILINE)
+
+
+def test_the_operations_section_documents_every_setting() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    operations = readme[readme.index("## Operations") :]
+    operations = operations[: operations.index("\n## ", 1)]
+    documented = set(
+        re.findall(r"^\| `(WLBTRACK_[A-Z_]+)`(?: / `(WLBTRACK_[A-Z_]+)`)?", operations, re.MULTILINE)
+    )
+    names = {name for pair in documented for name in pair if name}
+    assert names == SETTINGS_VARIABLES
