@@ -121,3 +121,14 @@ async def test_cors_allows_only_the_configured_origins(settings: Settings, make_
         )
         assert foreign.status_code == 400
         assert "access-control-allow-origin" not in foreign.headers
+
+
+async def test_responses_with_an_etag_may_be_cached_but_are_revalidated(viewer: httpx.AsyncClient) -> None:
+    response = await viewer.get("/api/v1/export/values")
+    assert response.status_code == 200
+    assert response.headers["etag"]
+    assert response.headers["cache-control"] == "private, no-cache"
+    again = await viewer.get("/api/v1/export/values", headers={"If-None-Match": response.headers["etag"]})
+    assert again.status_code == 304
+    assert again.headers["cache-control"] == "private, no-cache"
+    assert again.headers["x-request-id"] != response.headers["x-request-id"]
