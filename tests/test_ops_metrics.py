@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import httpx
 
 from apps import http_client, running_app
 from wlbtrack.config import Settings
-from wlbtrack.lib.metrics import record_submission
+
+if TYPE_CHECKING:
+    from conftest import MakeClient
 
 
 def _sample(text: str, name: str, **labels: str) -> float:
@@ -60,16 +63,30 @@ async def test_pool_gauges_describe_the_database_pool(client: httpx.AsyncClient)
     assert 'wlbtrack_db_pool_connections{state="in_use"}' in text
 
 
-async def test_submissions_are_counted_by_department(client: httpx.AsyncClient) -> None:
+async def test_submissions_are_counted_by_department(
+    client: httpx.AsyncClient, make_client: MakeClient
+) -> None:
     name = "wlbtrack_submissions_total"
+    children = await make_client("department", department="children")
     before = (await client.get("/metrics")).text
-    record_submission("children", "report")
-    record_submission("children", "report")
-    record_submission("industrial-policy", "batch")
+    report = {"period": "2025-Q2", "status": "on_track", "summary": "順調"}
+    replayed = {"Idempotency-Key": "metrics-report-1"}
+    assert (
+        await children.post("/api/v1/guidelines/1.3.1/reports", json=report, headers=replayed)
+    ).status_code == 201
+    assert (
+        await children.post("/api/v1/guidelines/1.3.1/reports", json=report, headers=replayed)
+    ).status_code == 201
+    batch = {"period": "2025-Q2", "reports": [{"guideline": "1.1.1", "status": "at_risk", "summary": "遅れ"}]}
+    assert (await children.post("/api/v1/submissions", json=batch)).status_code == 201
+    refused = {"period": "2025-Q2", "status": "on_track", "summary": "他部の目安"}
+    assert (await children.post("/api/v1/guidelines/3.1.1/reports", json=refused)).status_code == 403
     after = (await client.get("/metrics")).text
-    for department, kind, count in (("children", "report", 2), ("industrial-policy", "batch", 1)):
-        labels = {"department": department, "kind": kind}
+    for kind, count in (("report", 1), ("batch", 1), ("value", 0)):
+        labels = {"department": "children", "kind": kind}
         assert _sample(after, name, **labels) - _sample(before, name, **labels) == count
+    other = {"department": "industrial-policy", "kind": "report"}
+    assert _sample(after, name, **other) == _sample(before, name, **other)
 
 
 async def test_metrics_token_protects_the_endpoint(settings: Settings) -> None:

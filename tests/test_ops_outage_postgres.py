@@ -8,7 +8,6 @@ points the suite at PostgreSQL.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -23,9 +22,6 @@ from wlbtrack.config import Settings
 if TYPE_CHECKING:
     from conftest import MakeToken
 
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("WLBTRACK_TEST_DATABASE_URL"), reason="needs PostgreSQL (WLBTRACK_TEST_DATABASE_URL)"
-)
 
 PERIOD = "2025-Q2"
 REPORT = {"period": PERIOD, "status": "delayed", "summary": "停電中に送った報告"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import msgspec
 from litestar import Controller, Request, Response, get, patch, post
@@ -44,6 +44,7 @@ from wlbtrack.domain.reporting.submissions import submit
 from wlbtrack.domain.reporting.values import current_values, value_history
 from wlbtrack.domain.reporting.writes import ReportWrite, ValueWrite, write_quarter
 from wlbtrack.lib.errors import ProblemError
+from wlbtrack.lib.metrics import record_submission
 from wlbtrack.lib.responses import errors
 
 PeriodQuery = Annotated[
@@ -73,6 +74,16 @@ def department_filter(catalogue: Catalogue, code: str | None) -> int | None:
     if code not in catalogue.department_ids:
         raise ProblemError(400, f"department: no department with code {code!r}", field="department")
     return catalogue.department_ids[code]
+
+
+SubmittedT = TypeVar("SubmittedT", ReportPublic, ValuePublic, SubmissionPublic)
+
+
+def counted(response: Response[SubmittedT], kind: str) -> Response[SubmittedT]:
+    """Count a committed submission in the metrics; a replayed idempotent response stored nothing new."""
+    if "Idempotent-Replayed" not in response.headers:
+        record_submission(response.content.department, kind)
+    return response
 
 
 async def indicator_row(session: Any, indicator_id: int) -> Any:
@@ -133,9 +144,10 @@ class ReportController(Controller):
             return reports[0]
 
         async with write_session.begin():
-            return await idempotent(
+            response = await idempotent(
                 write_session, request, principal, idempotency_key, body, ReportPublic, 201, write
             )
+        return counted(response, "report")
 
     @get("/", summary="Current reports on a guideline", responses=errors(404))
     async def list_reports(
@@ -327,9 +339,10 @@ class IndicatorController(Controller):
             return values[0]
 
         async with write_session.begin():
-            return await idempotent(
+            response = await idempotent(
                 write_session, request, principal, idempotency_key, body, ValuePublic, 201, write
             )
+        return counted(response, "value")
 
     @get("/{indicator_id:int}/values", summary="Current values of an indicator", responses=errors(404))
     async def list_values(
@@ -393,6 +406,7 @@ class SubmissionController(Controller):
             return await submit(write_session, catalogue, principal, body, first_fiscal_year(request))
 
         async with write_session.begin():
-            return await idempotent(
+            response = await idempotent(
                 write_session, request, principal, idempotency_key, body, SubmissionPublic, 201, write
             )
+        return counted(response, "batch")
