@@ -189,3 +189,11 @@ async def test_health_and_schema_need_no_token(client: httpx.AsyncClient) -> Non
     assert (await client.get("/health")).status_code == 200
     assert (await client.get("/ready")).status_code == 200
     assert (await client.get("/schema/openapi.json")).status_code == 200
+
+
+async def test_options_on_admin_routes_lists_methods_without_error(viewer: httpx.AsyncClient) -> None:
+    expected = {"/api/v1/tokens": "POST", "/api/v1/tokens/1": "DELETE", "/api/v1/submissions": "POST"}
+    for path, method in expected.items():
+        response = await viewer.options(path)
+        assert response.status_code == 204, path
+        assert method in response.headers["allow"]

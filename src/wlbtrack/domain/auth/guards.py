@@ -17,13 +17,18 @@ def _principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     return user
 
 
+def _is_options(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    """Litestar's automatic OPTIONS answer (allowed methods) carries no data and is not authenticated."""
+    return connection.scope.get("method") == "OPTIONS"
+
+
 def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Only admin tokens pass."""
-    if _principal(connection).role is not Role.ADMIN:
+    if not _is_options(connection) and _principal(connection).role is not Role.ADMIN:
         raise ProblemError(403, "Authorization: this operation needs an admin token", field="Authorization")
 
 
 def writers_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Admin and department tokens pass; viewers read only."""
-    if not _principal(connection).can_write:
+    if not _is_options(connection) and not _principal(connection).can_write:
         raise ProblemError(403, "Authorization: a viewer token cannot write", field="Authorization")
