@@ -52,6 +52,7 @@ def _create_database() -> tuple[str, Callable[[], None]]:
 DATABASE_URL, _drop_database = _create_database()
 os.environ["WLBTRACK_DATABASE_URL"] = DATABASE_URL
 os.environ["WLBTRACK_CATALOGUE_TTL"] = "0"
+os.environ["WLBTRACK_TOKEN_CACHE_TTL"] = "0"
 
 from wlbtrack.config import Settings, get_settings  # noqa: E402  (settings must see the test database)
 from wlbtrack.migrate import seed, upgrade  # noqa: E402

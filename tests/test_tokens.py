@@ -10,8 +10,11 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
+from apps import http_client, running_app
+from wlbtrack.config import Settings
+
 if TYPE_CHECKING:
-    from conftest import MakeClient
+    from conftest import MakeClient, MakeToken
 
 
 def wlbtrack(*args: str) -> subprocess.CompletedProcess[str]:
@@ -197,3 +200,19 @@ async def test_options_on_admin_routes_lists_methods_without_error(viewer: httpx
         response = await viewer.options(path)
         assert response.status_code == 204, path
         assert method in response.headers["allow"]
+
+
+async def test_cached_token_is_refused_as_soon_as_it_is_revoked_here(
+    settings: Settings, make_token: MakeToken
+) -> None:
+    admin_token, viewer_token = await make_token("admin"), await make_token("viewer", label="cached")
+    async with (
+        running_app(settings, token_cache_ttl=300) as application,
+        http_client(application, admin_token) as admin,
+        http_client(application, viewer_token) as viewer,
+    ):
+        assert (await viewer.get("/api/v1/campaigns")).status_code == 200
+        listed = (await admin.get("/api/v1/tokens")).json()["items"]
+        token_id = next(t["id"] for t in listed if t["label"] == "cached")
+        assert (await admin.delete(f"/api/v1/tokens/{token_id}")).status_code == 204
+        assert (await viewer.get("/api/v1/campaigns")).status_code == 401

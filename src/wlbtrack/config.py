@@ -39,6 +39,7 @@ class Settings:
     db_pool_size: int = field(default_factory=lambda: int(_env("DB_POOL_SIZE", "10")))
     db_timeout: float = field(default_factory=lambda: float(_env("DB_TIMEOUT", "2")))
     db_statement_timeout: float = field(default_factory=lambda: float(_env("DB_STATEMENT_TIMEOUT", "2")))
+    token_cache_ttl: float = field(default_factory=lambda: float(_env("TOKEN_CACHE_TTL", "2")))
     catalogue_ttl: float = field(default_factory=lambda: float(_env("CATALOGUE_TTL", "2")))
     first_fiscal_year: int = field(default_factory=lambda: int(_env("FIRST_FISCAL_YEAR", "2010")))
     cors_origins: list[str] = field(default_factory=lambda: _env_list("CORS_ORIGINS"))

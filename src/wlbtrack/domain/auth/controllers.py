@@ -6,12 +6,14 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
+from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
 
 from wlbtrack.deps import PrincipalDep, SessionDep, WriteSessionDep
 from wlbtrack.domain.auth.guards import admin_only
 from wlbtrack.domain.auth.schemas import TokenCreated, TokenIn, TokenList, TokenPublic
 from wlbtrack.domain.auth.service import TokenError, create_token, list_tokens, revoke_token
+from wlbtrack.domain.auth.tokens import TokenCache
 from wlbtrack.domain.reporting.bodies import body_of, strict_body
 from wlbtrack.domain.reporting.idempotency import IdempotencyKey, idempotent
 from wlbtrack.domain.reporting.schemas import MAX_ROW_ID
@@ -93,9 +95,13 @@ class TokenController(Controller):
         return TokenList(items=items, total=len(items))
 
     @delete("/{token_id:int}", summary="Revoke an API token", responses=errors(403, 404))
-    async def revoke_api_token(self, token_id: FromPath[int], write_session: WriteSessionDep) -> None:
+    async def revoke_api_token(
+        self, token_id: FromPath[int], write_session: WriteSessionDep, state: State
+    ) -> None:
         """Revoke a token: from now on it gets 401. Revoking a revoked token changes nothing."""
         async with write_session.begin():
             row = await revoke_token(write_session, token_id) if 1 <= token_id <= MAX_ROW_ID else None
+        token_cache: TokenCache = state.token_cache
+        token_cache.clear()
         if row is None:
             raise ProblemError(404, f"token_id: no token with id {token_id}", field="token_id")

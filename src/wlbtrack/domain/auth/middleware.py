@@ -7,7 +7,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from litestar.middleware.base import DefineMiddleware
 
 from wlbtrack.db import Database
-from wlbtrack.domain.auth.tokens import resolve_token
+from wlbtrack.domain.auth.tokens import TokenCache, resolve_token
 from wlbtrack.lib.errors import ProblemError
 
 MAX_TOKEN_LENGTH = 200
@@ -30,11 +30,15 @@ class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
         token = token.strip()
         if scheme.lower() != "bearer" or not token or len(token) > MAX_TOKEN_LENGTH:
             raise _unauthorized("Authorization: expected 'Bearer <token>'")
-        database: Database = connection.app.state.database
-        async with database.read_sessions() as session:
-            principal = await resolve_token(session, token)
+        cache: TokenCache = connection.app.state.token_cache
+        principal = cache.get(token)
         if principal is None:
-            raise _unauthorized("Authorization: unknown or revoked token")
+            database: Database = connection.app.state.database
+            async with database.read_sessions() as session:
+                principal = await resolve_token(session, token)
+            if principal is None:
+                raise _unauthorized("Authorization: unknown or revoked token")
+            cache.put(token, principal)
         return AuthenticationResult(user=principal, auth=token)
 
 

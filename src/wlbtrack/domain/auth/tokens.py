@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -52,3 +53,34 @@ async def resolve_token(session: AsyncSession, token: str) -> Principal | None:
         return None
     token_id, role, label, department = row
     return Principal(token_id=token_id, role=Role(role), department=department, label=label)
+
+
+class TokenCache:
+    """Principals of recently seen tokens, kept `ttl` seconds so most requests need no token query.
+
+    Only active tokens are kept. A revocation through this worker clears the cache at once; one made
+    elsewhere (another worker, the CLI) takes effect here within `ttl` seconds.
+    """
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self, ttl: float) -> None:
+        self._ttl = ttl
+        self._entries: dict[str, tuple[float, Principal]] = {}
+
+    def get(self, token: str) -> Principal | None:
+        """The cached principal of an active token, or None when unknown or stale."""
+        entry = self._entries.get(token)
+        if entry is None or time.monotonic() - entry[0] >= self._ttl:
+            return None
+        return entry[1]
+
+    def put(self, token: str, principal: Principal) -> None:
+        if self._ttl <= 0:
+            return
+        if len(self._entries) >= self.MAX_ENTRIES:
+            self._entries.clear()
+        self._entries[token] = (time.monotonic(), principal)
+
+    def clear(self) -> None:
+        self._entries.clear()
