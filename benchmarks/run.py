@@ -898,6 +898,9 @@ def main() -> None:
     """Run every step, always tearing down; print the table and write the report."""
     config = parse_args()
     tools = check_tools()
+    if config.py_spy is not None and not Path(py_spy_path()).exists() and not shutil.which("py-spy"):
+        sys.exit("--py-spy needs py-spy: .venv/bin/pip install py-spy")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the finally block still cleans up
     started = datetime.now(UTC)
     clock = time.perf_counter()
     if config.pin:
