@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from litestar import Request, Response
 from litestar.openapi.datastructures import ResponseSpec
@@ -18,6 +20,29 @@ T = TypeVar("T")
 NOT_MODIFIED = ResponseSpec(
     data_container=None, description="Not modified: the ETag sent in If-None-Match is still current"
 )
+
+
+class ResultCache:
+    """The most recent progress results of this worker, by ETag (which includes the data version)."""
+
+    def __init__(self, max_entries: int) -> None:
+        self._max_entries = max_entries
+        self._entries: OrderedDict[str, object] = OrderedDict()
+
+    def get(self, tag: str) -> object | None:
+        value = self._entries.get(tag)
+        if value is not None:
+            self._entries.move_to_end(tag)
+        return value
+
+    def put(self, tag: str, value: object) -> None:
+        self._entries[tag] = value
+        self._entries.move_to_end(tag)
+        while len(self._entries) > self._max_entries:
+            self._entries.popitem(last=False)
+
+
+RESULTS = ResultCache(max_entries=128)
 
 
 @dataclass(frozen=True)
@@ -56,3 +81,14 @@ class Conditional:
     def respond(self, content: T) -> Response[T]:
         """200 with the content and the tag."""
         return Response(content=content, headers=self.headers)
+
+    async def respond_cached(self, compute: Callable[[], Awaitable[T]]) -> Response[T]:
+        """200 with the content for this tag, computed only if this worker has not computed it yet.
+
+        Progress changes only on writes, and every write changes the data version and so the tag.
+        """
+        content = RESULTS.get(self.tag)
+        if content is None:
+            content = await compute()
+            RESULTS.put(self.tag, content)
+        return self.respond(cast("T", content))

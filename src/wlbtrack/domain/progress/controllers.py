@@ -68,7 +68,7 @@ class ProgressController(Controller):
         conditional = await Conditional.of(request, session, catalogue, at)
         if conditional.fresh:
             return conditional.not_modified()
-        return conditional.respond(await services.overview(session, catalogue, at))
+        return await conditional.respond_cached(lambda: services.overview(session, catalogue, at))
 
     @get(
         "/campaigns/{code:str}",
@@ -98,7 +98,7 @@ class ProgressController(Controller):
         conditional = await Conditional.of(request, session, catalogue, at)
         if conditional.fresh:
             return conditional.not_modified()
-        return conditional.respond(await services.campaign(session, catalogue, code, at))
+        return await conditional.respond_cached(lambda: services.campaign(session, catalogue, code, at))
 
     @get(
         "/departments",
@@ -120,7 +120,7 @@ class ProgressController(Controller):
         conditional = await Conditional.of(request, session, catalogue, at)
         if conditional.fresh:
             return conditional.not_modified()
-        return conditional.respond(await services.departments(session, catalogue, at))
+        return await conditional.respond_cached(lambda: services.departments(session, catalogue, at))
 
     @get(
         "/series",
@@ -151,4 +151,6 @@ class ProgressController(Controller):
         conditional = await Conditional.of(request, session, catalogue, *periods)
         if conditional.fresh:
             return conditional.not_modified()
-        return conditional.respond(await services.series(session, catalogue, periods, campaign, direction))
+        return await conditional.respond_cached(
+            lambda: services.series(session, catalogue, periods, campaign, direction)
+        )
