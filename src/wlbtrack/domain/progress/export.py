@@ -1,4 +1,4 @@
-"""Flat exports of current values and reports: keyset pages for JSON, streamed batches for CSV."""
+"""Flat exports of current values and reports: keyset pages for JSON, one streamed query for CSV."""
 
 from __future__ import annotations
 
@@ -219,11 +219,14 @@ async def csv_stream(
     filters: Filters,
     after: Key | None,
 ) -> AsyncIterator[str]:
-    """The BOM and header, then every row in batches, each batch read in its own short session."""
+    """The BOM and header, then every row: one query read through a server-side cursor in batches.
+
+    One statement over one snapshot, so the file is consistent and the sort runs once, however many
+    rows there are; memory holds one batch at a time.
+    """
     yield BOM + _csv_text([export.row_type.__struct_fields__])
-    while True:
-        async with sessions() as session:
-            rows, after = await page(session, catalogue, export, filters, after, CSV_BATCH)
-        yield _csv_text([_cells(row) for row in rows])
-        if after is None:
-            return
+    async with sessions() as session:
+        stmt = export.statement(dialect_of(session), filters, after).execution_options(yield_per=CSV_BATCH)
+        result = await session.stream(stmt)
+        async for records in result.partitions(CSV_BATCH):
+            yield _csv_text([_cells(export.row(catalogue, record)[0]) for record in records])
