@@ -1,8 +1,10 @@
 """Open-loop constant-rate HTTP/1.1 load driver (wrk2-style latency, which wrk itself lacks).
 
-Request i is due at start + i / rate. Due requests wait in a queue for one of `--connections`
-keep-alive connections; latency is measured from the due time, not from the send time, so a stalled
-server is charged for the requests it delayed (no coordinated omission). Prints one JSON line.
+Request i is due at start + i / rate and is released into a queue as soon as the driver's timer
+fires; released requests wait for one of `--connections` keep-alive connections. Latency is measured
+from the release, not from the send, so a stalled server is charged for the requests it kept waiting
+for a connection (no coordinated omission), while the driver's own timer lateness (release − due,
+reported as timer_lag) is not charged to the server. Prints one JSON line.
 
     python benchmarks/constant_rate.py --url http://127.0.0.1:8000/api/v1/progress --rate 100 \
         --duration 10 --token "$TOKEN"
@@ -15,6 +17,7 @@ import asyncio
 import json
 import resource
 import time
+from typing import Any
 from urllib.parse import urlsplit
 
 
@@ -56,7 +59,7 @@ async def read_response(reader: asyncio.StreamReader) -> int:
 
 async def drive(
     url: str, token: str | None, rate: float, duration: float, connections: int
-) -> dict[str, float]:
+) -> dict[str, Any]:
     """Send `rate` requests per second for `duration` seconds; return latency statistics in ms."""
     parts = urlsplit(url)
     path = parts.path + (f"?{parts.query}" if parts.query else "")
@@ -64,18 +67,23 @@ async def drive(
     if token:
         headers += f"Authorization: Bearer {token}\r\n"
     raw = (headers + "\r\n").encode()
-    queue: asyncio.Queue[float | None] = asyncio.Queue()
+    queue: asyncio.Queue[tuple[float, float] | None] = asyncio.Queue()
     latencies: list[float] = []
+    dues: list[float] = []
+    lags: list[float] = []
     errors = 0
 
     async def connection_loop() -> None:
         nonlocal errors
         reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
         try:
-            while (due := await queue.get()) is not None:
+            while (item := await queue.get()) is not None:
+                due, released = item
+                lags.append(released - due)
                 writer.write(raw)
                 status = await read_response(reader)
-                latencies.append(time.perf_counter() - due)
+                latencies.append(time.perf_counter() - released)
+                dues.append(due)
                 if status >= 400:
                     errors += 1
         finally:
@@ -91,7 +99,7 @@ async def drive(
         delay = due - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        queue.put_nowait(due)
+        queue.put_nowait((due, time.perf_counter()))
     for _ in workers:
         queue.put_nowait(None)
     await asyncio.gather(*workers)
@@ -99,6 +107,11 @@ async def drive(
     cpu_end = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (cpu_end.ru_utime - cpu_start.ru_utime) + (cpu_end.ru_stime - cpu_start.ru_stime)
     ordered = sorted(latencies)
+    slow = 5 * percentile(ordered, 0.50)
+    slow_per_second = [0] * (int(duration) + 1)
+    for due, latency in zip(dues, latencies, strict=True):
+        if latency > slow:
+            slow_per_second[min(int(due - start), int(duration))] += 1
     return {
         "target_rate": rate,
         "requests": len(latencies),
@@ -109,6 +122,9 @@ async def drive(
         "p99_ms": percentile(ordered, 0.99) * 1000,
         "max_ms": (ordered[-1] if ordered else float("nan")) * 1000,
         "driver_cpu_percent": 100 * cpu / elapsed,
+        "slow_per_second": slow_per_second,
+        "timer_lag_p50_ms": percentile(sorted(lags), 0.50) * 1000,
+        "timer_lag_p99_ms": percentile(sorted(lags), 0.99) * 1000,
     }
 
 
