@@ -75,6 +75,12 @@ class Database:
         self.write_sessions = async_sessionmaker(
             self.engine.execution_options(write=True), expire_on_commit=False
         )
+        # one-statement reads (version counters): on PostgreSQL no BEGIN/ROLLBACK around the statement
+        self.single_reads = (
+            self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            if self.engine.dialect.name == "postgresql"
+            else self.engine
+        )
 
     async def dispose(self) -> None:
         """Close every pooled connection."""

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from wlbtrack.domain.reporting.models import ChangeCounter
 
@@ -19,9 +20,16 @@ async def bump(session: AsyncSession, name: str) -> None:
     )
 
 
+def _version(name: str) -> SelectOfScalar[int]:
+    return select(ChangeCounter.version).where(ChangeCounter.name == name)
+
+
 async def current(session: AsyncSession, name: str) -> int:
     """The named counter's value (0 before the first write)."""
-    version = (
-        await session.execute(select(ChangeCounter.version).where(ChangeCounter.name == name))
-    ).scalar_one_or_none()
-    return version or 0
+    return (await session.execute(_version(name))).scalar_one_or_none() or 0
+
+
+async def read(engine: AsyncEngine, name: str) -> int:
+    """The named counter's value read on its own connection, without an ORM session (0 before any write)."""
+    async with engine.connect() as connection:
+        return (await connection.execute(_version(name))).scalar_one_or_none() or 0

@@ -8,10 +8,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-from litestar import Request, Response
+from litestar import MediaType, Request, Response
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.serialization import encode_json
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from wlbtrack.db import Database
 from wlbtrack.domain.catalogue.snapshot import Catalogue
 from wlbtrack.lib import changes
 
@@ -23,19 +25,19 @@ NOT_MODIFIED = ResponseSpec(
 
 
 class ResultCache:
-    """The most recent progress results of this worker, by ETag (which includes the data version)."""
+    """This worker's recent progress results as encoded JSON, by ETag (which includes the data version)."""
 
     def __init__(self, max_entries: int) -> None:
         self._max_entries = max_entries
-        self._entries: OrderedDict[str, object] = OrderedDict()
+        self._entries: OrderedDict[str, bytes] = OrderedDict()
 
-    def get(self, tag: str) -> object | None:
+    def get(self, tag: str) -> bytes | None:
         value = self._entries.get(tag)
         if value is not None:
             self._entries.move_to_end(tag)
         return value
 
-    def put(self, tag: str, value: object) -> None:
+    def put(self, tag: str, value: bytes) -> None:
         self._entries[tag] = value
         self._entries.move_to_end(tag)
         while len(self._entries) > self._max_entries:
@@ -54,14 +56,14 @@ class Conditional:
 
     @classmethod
     async def of(
-        cls, request: Request[Any, Any, Any], session: AsyncSession, catalogue: Catalogue, *resolved: str
+        cls, request: Request[Any, Any, Any], database: Database, catalogue: Catalogue, *resolved: str
     ) -> Conditional:
         """The tag of this request (path, query and resolved defaults) at the current data version.
 
         The version is read before the data, so a write racing the response can only make the tag
         older than the body, never newer: the client then refetches.
         """
-        version = await changes.current(session, changes.DATA)
+        version = await changes.read(database.single_reads, changes.DATA)
         query = sorted(request.query_params.multi_items())
         material = repr((request.url.path, query, resolved, version, catalogue.version))
         tag = '"' + hashlib.sha256(material.encode("utf-8")).hexdigest()[:32] + '"'
@@ -82,13 +84,16 @@ class Conditional:
         """200 with the content and the tag."""
         return Response(content=content, headers=self.headers)
 
-    async def respond_cached(self, compute: Callable[[], Awaitable[T]]) -> Response[T]:
-        """200 with the content for this tag, computed only if this worker has not computed it yet.
+    async def respond_cached(
+        self, database: Database, compute: Callable[[AsyncSession], Awaitable[T]]
+    ) -> Response[T]:
+        """200 with the content for this tag, computed and encoded only if this worker has not done so yet.
 
         Progress changes only on writes, and every write changes the data version and so the tag.
         """
-        content = RESULTS.get(self.tag)
-        if content is None:
-            content = await compute()
-            RESULTS.put(self.tag, content)
-        return self.respond(cast("T", content))
+        body = RESULTS.get(self.tag)
+        if body is None:
+            async with database.read_sessions() as session:
+                body = encode_json(await compute(session))
+            RESULTS.put(self.tag, body)
+        return cast("Response[T]", Response(content=body, media_type=MediaType.JSON, headers=self.headers))

@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get
 from litestar.params import FromPath
 
-from wlbtrack.deps import CatalogueDep, SessionDep
+from wlbtrack.deps import CatalogueDep, DatabaseDep
 from wlbtrack.domain.progress import services
 from wlbtrack.domain.progress.caching import NOT_MODIFIED, Conditional
 from wlbtrack.domain.progress.definitions import CACHING, DEFINITIONS, describe
@@ -62,13 +62,15 @@ class ProgressController(Controller):
         operation_class=CachedOperation,
     )
     async def overview(
-        self, request: AnyRequest, session: SessionDep, catalogue: CatalogueDep, period: PeriodParam = None
+        self, request: AnyRequest, database: DatabaseDep, catalogue: CatalogueDep, period: PeriodParam = None
     ) -> Response[ProgressOverview]:
         at = _period(period)
-        conditional = await Conditional.of(request, session, catalogue, at)
+        conditional = await Conditional.of(request, database, catalogue, at)
         if conditional.fresh:
             return conditional.not_modified()
-        return await conditional.respond_cached(lambda: services.overview(session, catalogue, at))
+        return await conditional.respond_cached(
+            database, lambda session: services.overview(session, catalogue, at)
+        )
 
     @get(
         "/campaigns/{code:str}",
@@ -87,7 +89,7 @@ class ProgressController(Controller):
     async def campaign(
         self,
         request: AnyRequest,
-        session: SessionDep,
+        database: DatabaseDep,
         catalogue: CatalogueDep,
         code: FromPath[str],
         period: PeriodParam = None,
@@ -95,10 +97,12 @@ class ProgressController(Controller):
         if code not in catalogue.campaigns:
             raise ProblemError(404, f"code: no campaign with code {code!r}", field="code")
         at = _period(period)
-        conditional = await Conditional.of(request, session, catalogue, at)
+        conditional = await Conditional.of(request, database, catalogue, at)
         if conditional.fresh:
             return conditional.not_modified()
-        return await conditional.respond_cached(lambda: services.campaign(session, catalogue, code, at))
+        return await conditional.respond_cached(
+            database, lambda session: services.campaign(session, catalogue, code, at)
+        )
 
     @get(
         "/departments",
@@ -114,13 +118,15 @@ class ProgressController(Controller):
         operation_class=CachedOperation,
     )
     async def departments(
-        self, request: AnyRequest, session: SessionDep, catalogue: CatalogueDep, period: PeriodParam = None
+        self, request: AnyRequest, database: DatabaseDep, catalogue: CatalogueDep, period: PeriodParam = None
     ) -> Response[DepartmentProgressList]:
         at = _period(period)
-        conditional = await Conditional.of(request, session, catalogue, at)
+        conditional = await Conditional.of(request, database, catalogue, at)
         if conditional.fresh:
             return conditional.not_modified()
-        return await conditional.respond_cached(lambda: services.departments(session, catalogue, at))
+        return await conditional.respond_cached(
+            database, lambda session: services.departments(session, catalogue, at)
+        )
 
     @get(
         "/series",
@@ -139,7 +145,7 @@ class ProgressController(Controller):
     async def series(
         self,
         request: AnyRequest,
-        session: SessionDep,
+        database: DatabaseDep,
         catalogue: CatalogueDep,
         campaign: CampaignParam = None,
         direction: DirectionParam = None,
@@ -148,9 +154,9 @@ class ProgressController(Controller):
     ) -> Response[ProgressSeries]:
         periods = series_periods(from_, to)
         check_scope(catalogue, campaign, direction)
-        conditional = await Conditional.of(request, session, catalogue, *periods)
+        conditional = await Conditional.of(request, database, catalogue, *periods)
         if conditional.fresh:
             return conditional.not_modified()
         return await conditional.respond_cached(
-            lambda: services.series(session, catalogue, periods, campaign, direction)
+            database, lambda session: services.series(session, catalogue, periods, campaign, direction)
         )
