@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, cast
 
 from litestar import Controller, get
 from litestar.params import PathParameter, QueryParameter
@@ -27,6 +27,10 @@ CodeFilter = Annotated[str | None, QueryParameter(max_length=64)]
 CodePath = Annotated[str, PathParameter(max_length=64)]
 
 
+# A handler may return bytes from Catalogue.encoded: Litestar sends them unchanged as application/json,
+# while the annotated return type still describes the response in the OpenAPI document.
+
+
 def _not_found(kind: str, code: CodePath) -> ProblemError:
     return ProblemError(404, f"code: no {kind} with code {code!r}", field="code")
 
@@ -41,7 +45,10 @@ class CampaignController(Controller):
     async def list_campaigns(self, catalogue: CatalogueDep) -> CampaignList:
         """The three campaigns (大作戦, "great campaign"): the plan's mechanisms for work-life balance."""
         items = list(catalogue.campaigns.values())
-        return CampaignList(items=items, total=len(items))
+        return cast(
+            "CampaignList",
+            catalogue.encoded("campaigns", lambda: CampaignList(items=items, total=len(items))),
+        )
 
     @get("/{code:str}", summary="Get a campaign (大作戦)", responses=NOT_FOUND)
     async def get_campaign(self, catalogue: CatalogueDep, code: CodePath) -> CampaignPublic:
@@ -61,6 +68,11 @@ class DirectionController(Controller):
     async def list_directions(self, catalogue: CatalogueDep, campaign: CodeFilter = None) -> DirectionList:
         """Policy directions (取り組みの方向性, "direction of efforts"), optionally of one campaign."""
         items = [d for d in catalogue.directions.values() if campaign is None or d.campaign == campaign]
+        if campaign is None:
+            return cast(
+                "DirectionList",
+                catalogue.encoded("directions", lambda: DirectionList(items=items, total=len(items))),
+            )
         return DirectionList(items=items, total=len(items))
 
     @get("/{code:str}", summary="Get a policy direction (取り組みの方向性)", responses=NOT_FOUND)
@@ -89,6 +101,12 @@ class GuidelineController(Controller):
 
         Filter by campaign code, direction code or responsible department code (担当部).
         """
+        if campaign is None and direction is None and department is None:
+            every = list(catalogue.guidelines.values())
+            return cast(
+                "GuidelineList",
+                catalogue.encoded("guidelines", lambda: GuidelineList(items=every, total=len(every))),
+            )
         items = [
             g
             for g in catalogue.guidelines.values()
@@ -103,7 +121,9 @@ class GuidelineController(Controller):
         """One guideline with its responsible departments and groups of main initiatives (主な取り組み)."""
         if code not in catalogue.guidelines:
             raise _not_found("guideline", code)
-        return catalogue.guidelines[code]
+        return cast(
+            "GuidelinePublic", catalogue.encoded(f"guideline {code}", lambda: catalogue.guidelines[code])
+        )
 
 
 class DepartmentController(Controller):
@@ -116,7 +136,10 @@ class DepartmentController(Controller):
     async def list_departments(self, catalogue: CatalogueDep) -> DepartmentList:
         """The ward departments (担当部, "department in charge") that own initiatives and report progress."""
         items = list(catalogue.departments.values())
-        return DepartmentList(items=items, total=len(items))
+        return cast(
+            "DepartmentList",
+            catalogue.encoded("departments", lambda: DepartmentList(items=items, total=len(items))),
+        )
 
     @get("/{code:str}", summary="Get a department (担当部) and its guidelines", responses=NOT_FOUND)
     async def get_department(self, catalogue: CatalogueDep, code: CodePath) -> DepartmentDetail:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from litestar.serialization import encode_json
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col, select
 
@@ -62,9 +64,17 @@ class Catalogue:
             if any(d.code == department_code for d in g.departments)
         ]
 
+    def encoded(self, key: str, build: Callable[[], object]) -> bytes:
+        """The JSON of a response that depends only on this snapshot, encoded once per snapshot."""
+        body = self._encoded.get(key)
+        if body is None:
+            body = self._encoded[key] = encode_json(build())
+        return body
+
     def __post_init__(self) -> None:
         self._guideline_codes = {v: k for k, v in self.guideline_ids.items()}
         self._department_codes = {v: k for k, v in self.department_ids.items()}
+        self._encoded: dict[str, bytes] = {}
 
 
 async def read_catalogue(session: AsyncSession, version: int) -> Catalogue:
