@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hmac
 import os
 import shutil
@@ -63,6 +64,14 @@ def record_submission(department: str, kind: str = "report") -> None:
     SUBMISSIONS.labels(department=department, kind=kind).inc()
 
 
+@functools.cache
+def _request_metrics(method: str, route: str, status: int) -> tuple[Counter, Histogram]:
+    """The labelled children for one (method, route template, status); the label values stay few."""
+    return REQUESTS.labels(method=method, route=route, status=str(status)), LATENCY.labels(
+        method=method, route=route
+    )
+
+
 def observe_pool(pool: Pool) -> None:
     """Set the pool gauges from a SQLAlchemy pool."""
     if not isinstance(pool, QueuePool):
@@ -100,8 +109,9 @@ class MetricsMiddleware:
             await self.app(scope, receive, send_recording_status)
         finally:
             route = scope.get("path_template") or "unmatched"
-            REQUESTS.labels(method=scope["method"], route=route, status=str(status)).inc()
-            LATENCY.labels(method=scope["method"], route=route).observe(time.perf_counter() - started)
+            requests, latency = _request_metrics(scope["method"], route, status)
+            requests.inc()
+            latency.observe(time.perf_counter() - started)
             if (pool := _pool_of(scope)) is not None:
                 observe_pool(pool)
 
