@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from datetime import UTC, datetime
 from typing import Any
 
-from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import HTTPScope
 
 from wlbtrack.lib.request_id import current_request_id
 
@@ -51,41 +49,21 @@ def logging_config(level: str) -> dict[str, Any]:
     }
 
 
-class AccessLogMiddleware:
-    """One access-log line per HTTP request: token label, method, route template, status, duration."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_recording_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_recording_status)
-        finally:
-            route = scope.get("path_template")
-            access_logger.info(
-                "%s %s %s",
-                scope["method"],
-                route or "(no route)",
-                status,
-                extra={
-                    "fields": {
-                        "token": getattr(scope.get("user"), "label", None),
-                        "method": scope["method"],
-                        "route": route,
-                        "status": status,
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                    }
-                },
-            )
+def log_access(scope: HTTPScope, status: int, seconds: float) -> None:
+    """One access-log line for an HTTP request: token label, method, route template, status, duration."""
+    route = scope.get("path_template")
+    access_logger.info(
+        "%s %s %s",
+        scope["method"],
+        route or "(no route)",
+        status,
+        extra={
+            "fields": {
+                "token": getattr(scope.get("user"), "label", None),
+                "method": scope["method"],
+                "route": route,
+                "status": status,
+                "duration_ms": round(seconds * 1000, 2),
+            }
+        },
+    )

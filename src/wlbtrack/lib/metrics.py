@@ -7,15 +7,13 @@ import hmac
 import os
 import shutil
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from litestar import Request, Response, get
-from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import HTTPScope, Scope
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -86,34 +84,13 @@ def _pool_of(scope: Scope) -> Pool | None:
     return None if database is None else database.engine.pool
 
 
-class MetricsMiddleware:
-    """Counts and times every HTTP request by route template (not raw path, so label values stay few)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_recording_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_recording_status)
-        finally:
-            route = scope.get("path_template") or "unmatched"
-            requests, latency = _request_metrics(scope["method"], route, status)
-            requests.inc()
-            latency.observe(time.perf_counter() - started)
-            if (pool := _pool_of(scope)) is not None:
-                observe_pool(pool)
+def record_request(scope: HTTPScope, status: int, seconds: float) -> None:
+    """Count and time one HTTP request by route template (not raw path, so label values stay few)."""
+    requests, latency = _request_metrics(scope["method"], scope.get("path_template") or "unmatched", status)
+    requests.inc()
+    latency.observe(seconds)
+    if (pool := _pool_of(scope)) is not None:
+        observe_pool(pool)
 
 
 def _registry() -> CollectorRegistry:

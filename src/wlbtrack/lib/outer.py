@@ -1,25 +1,20 @@
-"""The layers around everything Litestar does, so 404s, CORS preflights and middleware errors get them too."""
+"""The layer around everything Litestar does, so 404s, CORS preflights and middleware errors get it too."""
 
 from __future__ import annotations
 
 from litestar import Litestar
-from litestar.types import ASGIApp
 
 from wlbtrack.config import Settings
-from wlbtrack.lib.logs import AccessLogMiddleware
-from wlbtrack.lib.metrics import MetricsMiddleware
-from wlbtrack.lib.request_id import RequestIdMiddleware
-from wlbtrack.lib.security import SecurityHeadersMiddleware
+from wlbtrack.lib.observe import ObserveMiddleware
 
 
 def wrap_outer_layers(app: Litestar, settings: Settings) -> Litestar:
-    """Request ID → access log → metrics → security headers → Litestar (CORS, errors, routing, auth, limits).
+    """Observe (request ID, security headers, metrics, access log) → Litestar (CORS, routing, auth, limits).
 
     Litestar's own middleware runs only for matched routes and cannot see the status of an error raised
-    by another middleware (401 from auth, 429, 503), so these wrap the application's ASGI handler instead.
+    by another middleware (401 from auth, 429, 503), so this wraps the application's ASGI handler instead.
     """
-    handler: ASGIApp = SecurityHeadersMiddleware(app.asgi_handler, hsts_seconds=settings.hsts_seconds)
-    if settings.metrics:
-        handler = MetricsMiddleware(handler)
-    app.asgi_handler = RequestIdMiddleware(AccessLogMiddleware(handler))
+    app.asgi_handler = ObserveMiddleware(
+        app.asgi_handler, hsts_seconds=settings.hsts_seconds, metrics=settings.metrics
+    )
     return app

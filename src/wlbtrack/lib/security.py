@@ -3,41 +3,45 @@
 from __future__ import annotations
 
 from litestar.config.cors import CORSConfig
-from litestar.datastructures import MutableScopeHeaders
-from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import HTTPResponseStartEvent
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 SCHEMA_CSP = "frame-ancestors 'none'"  # the Swagger UI under /schema loads its scripts and styles
 
 
-class SecurityHeadersMiddleware:
-    """nosniff, no framing, no referrer, no caching unless the response brings its own ETag or policy."""
+Headers = list[tuple[bytes, bytes]]
 
-    def __init__(self, app: ASGIApp, hsts_seconds: int = 0) -> None:
-        self.app = app
-        self.hsts = f"max-age={hsts_seconds}; includeSubDomains" if hsts_seconds > 0 else None
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await self.app(scope, receive, send)
-            return
-        csp = SCHEMA_CSP if scope["path"].startswith("/schema") else API_CSP
+def security_headers(csp: str, hsts_seconds: int = 0) -> Headers:
+    """nosniff, no framing, no referrer, this Content-Security-Policy, and HSTS when configured."""
+    headers = [
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
+        (b"referrer-policy", b"no-referrer"),
+        (b"content-security-policy", csp.encode()),
+    ]
+    if hsts_seconds > 0:
+        headers.append((b"strict-transport-security", f"max-age={hsts_seconds}; includeSubDomains".encode()))
+    return headers
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableScopeHeaders.from_message(message)
-                headers["X-Content-Type-Options"] = "nosniff"
-                headers["X-Frame-Options"] = "DENY"
-                headers["Referrer-Policy"] = "no-referrer"
-                headers["Content-Security-Policy"] = csp
-                if "cache-control" not in headers:
-                    headers["Cache-Control"] = "private, no-cache" if "etag" in headers else "no-store"
-                if self.hsts is not None:
-                    headers["Strict-Transport-Security"] = self.hsts
-            await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+def set_headers(message: HTTPResponseStartEvent, added: Headers, replaced: frozenset[bytes]) -> None:
+    """Put `added` on a response start, replacing those named in `replaced`, and a default Cache-Control."""
+    headers: Headers = []
+    cache_control = etag = False
+    for name, value in message["headers"]:
+        lowered = name.lower()
+        if lowered in replaced:
+            continue
+        if lowered == b"cache-control":
+            cache_control = True
+        elif lowered == b"etag":
+            etag = True
+        headers.append((name, value))
+    headers.extend(added)
+    if not cache_control:
+        headers.append((b"cache-control", b"private, no-cache" if etag else b"no-store"))
+    message["headers"] = headers
 
 
 def cors_config(origins: list[str]) -> CORSConfig | None:
