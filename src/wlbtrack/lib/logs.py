@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
 from litestar.types import HTTPScope
 
 from wlbtrack.lib.request_id import current_request_id
 
 access_logger = logging.getLogger("wlbtrack.access")
+_encoder = msgspec.json.Encoder(enc_hook=str)
 
 
 class JsonFormatter(logging.Formatter):
@@ -29,7 +30,7 @@ class JsonFormatter(logging.Formatter):
         entry.update(getattr(record, "fields", {}))
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        return _encoder.encode(entry).decode()
 
 
 def logging_config(level: str) -> dict[str, Any]:
@@ -51,19 +52,14 @@ def logging_config(level: str) -> dict[str, Any]:
 
 def log_access(scope: HTTPScope, status: int, seconds: float) -> None:
     """One access-log line for an HTTP request: token label, method, route template, status, duration."""
-    route = scope.get("path_template")
-    access_logger.info(
-        "%s %s %s",
-        scope["method"],
-        route or "(no route)",
-        status,
-        extra={
-            "fields": {
-                "token": getattr(scope.get("user"), "label", None),
-                "method": scope["method"],
-                "route": route,
-                "status": status,
-                "duration_ms": round(seconds * 1000, 2),
-            }
-        },
-    )
+    if not access_logger.isEnabledFor(logging.INFO):
+        return
+    method, route = scope["method"], scope.get("path_template")
+    fields = {
+        "token": getattr(scope.get("user"), "label", None),
+        "method": method,
+        "route": route,
+        "status": status,
+        "duration_ms": round(seconds * 1000, 2),
+    }
+    access_logger.info("%s %s %s", method, route or "(no route)", status, extra={"fields": fields})
