@@ -9,7 +9,6 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
-from litestar.datastructures import MutableScopeHeaders
 from litestar.middleware.base import DefineMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from redis.asyncio import Redis
@@ -105,18 +104,32 @@ class Decision:
 class RateLimiter:
     """A rate limit and the counter that enforces it."""
 
+    MAX_KEYS = 10_000
+
     def __init__(self, rate: RateLimit, counter: WindowCounter) -> None:
         self.rate = rate
         self.counter = counter
         self._last_warning = 0.0
+        self._keys: dict[str, str] = {}
+        self._limit = str(rate.limit)
+        self._policy = f"{rate.limit};w={rate.window}"
+
+    def _key(self, token: str) -> str:
+        """The store key prefix of a token (a hash, the same in every worker), hashed once per token."""
+        key = self._keys.get(token)
+        if key is None:
+            if len(self._keys) >= self.MAX_KEYS:
+                self._keys.clear()
+            digest = hashlib.sha256(f"rate-limit:{token}".encode()).hexdigest()[:32]
+            key = self._keys[token] = f"{KEY_PREFIX}{digest}:"
+        return key
 
     async def check(self, token: str) -> Decision | None:
         """Count this token's request; None when the store is unreachable (the request is let through)."""
         now = time.time()
         window_start = int(now // self.rate.window * self.rate.window)
-        digest = hashlib.sha256(f"rate-limit:{token}".encode()).hexdigest()[:32]
         try:
-            count = await self.counter.hit(f"{KEY_PREFIX}{digest}:{window_start}", self.rate.window)
+            count = await self.counter.hit(f"{self._key(token)}{window_start}", self.rate.window)
         except (RedisError, OSError) as exc:
             if now - self._last_warning > 60:
                 self._last_warning = now
@@ -124,10 +137,10 @@ class RateLimiter:
             return None
         reset = str(max(window_start + self.rate.window - int(now), 1))
         headers = {
-            "RateLimit-Limit": str(self.rate.limit),
+            "RateLimit-Limit": self._limit,
             "RateLimit-Remaining": str(max(self.rate.limit - count, 0)),
             "RateLimit-Reset": reset,
-            "RateLimit-Policy": f"{self.rate.limit};w={self.rate.window}",
+            "RateLimit-Policy": self._policy,
         }
         if count > self.rate.limit:
             return Decision(allowed=False, headers={**headers, "Retry-After": reset})
@@ -167,9 +180,11 @@ class RateLimitMiddleware:
                 headers=decision.headers,
             )
 
+        added = [(name.lower().encode(), value.encode()) for name, value in decision.headers.items()]
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableScopeHeaders.from_message(message).update(decision.headers)
+                message["headers"] = [*message["headers"], *added]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
