@@ -84,13 +84,17 @@ def _pool_of(scope: Scope) -> Pool | None:
     return None if database is None else database.engine.pool
 
 
+def observe_pool_of(scope: Scope) -> None:
+    """Set the pool gauges from the application's database pool, if it has one."""
+    if (pool := _pool_of(scope)) is not None:
+        observe_pool(pool)
+
+
 def record_request(scope: HTTPScope, status: int, seconds: float) -> None:
     """Count and time one HTTP request by route template (not raw path, so label values stay few)."""
     requests, latency = _request_metrics(scope["method"], scope.get("path_template") or "unmatched", status)
     requests.inc()
     latency.observe(seconds)
-    if (pool := _pool_of(scope)) is not None:
-        observe_pool(pool)
 
 
 def _registry() -> CollectorRegistry:
@@ -136,6 +140,5 @@ async def metrics_endpoint(request: Request[Any, Any, Any]) -> Response[bytes]:
                 field="Authorization",
                 headers={"WWW-Authenticate": 'Bearer realm="wlbtrack-metrics"'},
             )
-    if (pool := _pool_of(request.scope)) is not None:
-        observe_pool(pool)
+    observe_pool_of(request.scope)
     return Response(generate_latest(_registry()), media_type=CONTENT_TYPE_LATEST)

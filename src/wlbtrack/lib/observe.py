@@ -8,9 +8,11 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from wlbtrack.lib.logs import log_access
-from wlbtrack.lib.metrics import record_request
+from wlbtrack.lib.metrics import observe_pool_of, record_request
 from wlbtrack.lib.request_id import REQUEST_ID, choose_request_id, current_request_id
 from wlbtrack.lib.security import API_CSP, SCHEMA_CSP, security_headers, set_headers
+
+POOL_SAMPLE_SECONDS = 1.0  # requests refresh the pool gauges at most this often; /metrics always does
 
 
 class ObserveMiddleware:
@@ -19,6 +21,7 @@ class ObserveMiddleware:
     def __init__(self, app: ASGIApp, hsts_seconds: int = 0, metrics: bool = True) -> None:
         self.app = app
         self.metrics = metrics
+        self.next_pool_sample = 0.0
         self.api_headers = security_headers(API_CSP, hsts_seconds)
         self.schema_headers = security_headers(SCHEMA_CSP, hsts_seconds)
         self.replaced = frozenset({REQUEST_ID, *(name for name, _ in self.api_headers)})
@@ -45,8 +48,12 @@ class ObserveMiddleware:
         try:
             await self.app(scope, receive, send_observed)
         finally:
-            seconds = time.perf_counter() - started
+            finished = time.perf_counter()
+            seconds = finished - started
             if self.metrics:
                 record_request(scope, status, seconds)
+                if finished >= self.next_pool_sample:
+                    self.next_pool_sample = finished + POOL_SAMPLE_SECONDS
+                    observe_pool_of(scope)
             log_access(scope, status, seconds)
             current_request_id.reset(context)
