@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,6 +15,24 @@ from wlbtrack.domain.reporting.sql import table
 
 REPORT = table(Report)
 REVISION = table(ReportRevision)
+
+
+def _public(catalogue: Catalogue, guideline_id: int, rows: Iterable[Any]) -> list[ReportPublic]:
+    """Rows of (department id, period, revision, status, summary, time, label) as reports."""
+    guideline = catalogue.guideline_code(guideline_id)
+    return [
+        ReportPublic(
+            guideline=guideline,
+            department=catalogue.department_code(department_id),
+            period=period,
+            revision=revision,
+            status=status,
+            summary=summary,
+            created_at=created_at,
+            created_by=created_by,
+        )
+        for department_id, period, revision, status, summary, created_at, created_by in rows
+    ]
 
 
 async def current_reports(
@@ -33,21 +54,7 @@ async def current_reports(
     )
     if period is not None:
         query = query.where(REPORT.c.period == period)
-    guideline = catalogue.guideline_code(guideline_id)
-    rows = await session.execute(query)
-    return [
-        ReportPublic(
-            guideline=guideline,
-            department=catalogue.department_code(department_id),
-            period=row_period,
-            revision=revision,
-            status=status,
-            summary=summary,
-            created_at=updated_at,
-            created_by=updated_by,
-        )
-        for department_id, row_period, revision, status, summary, updated_at, updated_by in rows
-    ]
+    return _public(catalogue, guideline_id, await session.execute(query))
 
 
 async def report_history(
@@ -76,18 +83,4 @@ async def report_history(
         query = query.where(REPORT.c.period == period)
     if department_id is not None:
         query = query.where(REPORT.c.department_id == department_id)
-    guideline = catalogue.guideline_code(guideline_id)
-    rows = await session.execute(query)
-    return [
-        ReportPublic(
-            guideline=guideline,
-            department=catalogue.department_code(department_id),
-            period=row_period,
-            revision=revision,
-            status=status,
-            summary=summary,
-            created_at=created_at,
-            created_by=created_by,
-        )
-        for department_id, row_period, revision, status, summary, created_at, created_by in rows
-    ]
+    return _public(catalogue, guideline_id, await session.execute(query))

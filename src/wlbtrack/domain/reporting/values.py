@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,6 +15,23 @@ from wlbtrack.domain.reporting.sql import table
 
 VALUE = table(IndicatorValue)
 REVISION = table(IndicatorValueRevision)
+
+
+def _public(catalogue: Catalogue, indicator_id: int, rows: Iterable[Any]) -> list[ValuePublic]:
+    """Rows of (department id, period, revision, value, note, time, label) as values."""
+    return [
+        ValuePublic(
+            indicator=indicator_id,
+            department=catalogue.department_code(department_id),
+            period=period,
+            revision=revision,
+            value=value,
+            note=note,
+            created_at=created_at,
+            created_by=created_by,
+        )
+        for department_id, period, revision, value, note, created_at, created_by in rows
+    ]
 
 
 async def current_values(session: AsyncSession, catalogue: Catalogue, indicator_id: int) -> list[ValuePublic]:
@@ -29,21 +49,7 @@ async def current_values(session: AsyncSession, catalogue: Catalogue, indicator_
         .where(VALUE.c.indicator_id == indicator_id)
         .order_by(VALUE.c.period)
     )
-    return [
-        ValuePublic(
-            indicator=indicator_id,
-            department=catalogue.department_code(department_id),
-            period=period,
-            revision=revision,
-            value=value,
-            note=note,
-            created_at=updated_at,
-            created_by=updated_by,
-        )
-        for department_id, period, revision, value, note, updated_at, updated_by in await session.execute(
-            query
-        )
-    ]
+    return _public(catalogue, indicator_id, await session.execute(query))
 
 
 async def value_history(
@@ -66,18 +72,4 @@ async def value_history(
     )
     if period is not None:
         query = query.where(VALUE.c.period == period)
-    return [
-        ValuePublic(
-            indicator=indicator_id,
-            department=catalogue.department_code(department_id),
-            period=row_period,
-            revision=revision,
-            value=value,
-            note=note,
-            created_at=created_at,
-            created_by=created_by,
-        )
-        for department_id, row_period, revision, value, note, created_at, created_by in await session.execute(
-            query
-        )
-    ]
+    return _public(catalogue, indicator_id, await session.execute(query))
