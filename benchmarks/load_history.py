@@ -195,7 +195,10 @@ FROM indicator_value_revision vr
 WHERE vr.value_id = v.id AND vr.revision = $1::int AND v.revision < $1::int
 """
 
-BUMP_DATA = "UPDATE change_counter SET version = version + 1 WHERE name = 'data'"
+BUMP_DATA = """
+WITH bumped AS (UPDATE change_counter SET version = version + 1 WHERE name = 'data' RETURNING version)
+SELECT pg_notify('wlbtrack_data', version::text) FROM bumped
+"""  # the running server's workers learn the new version by NOTIFY (wlbtrack.lib.data_version)
 
 
 async def extend_revisions(dsn: str, target: int) -> dict[str, int]:

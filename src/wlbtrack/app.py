@@ -35,6 +35,7 @@ from wlbtrack.domain.reporting.controllers import (
     SubmissionController,
 )
 from wlbtrack.domain.reporting.period_controller import PeriodController
+from wlbtrack.lib.data_version import DataVersion
 from wlbtrack.lib.errors import (
     DATABASE_OUTAGE_ERRORS,
     database_unavailable,
@@ -107,11 +108,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         database = Database(settings)
         app.state.database = database
         app.state.settings = settings
+        app.state.data_version = DataVersion(database)
+        app.state.data_version.start()
         app.state.catalogue_cache = CatalogueCache(database.read_sessions, ttl=settings.catalogue_ttl)
         app.state.token_cache = TokenCache(ttl=settings.token_cache_ttl)
         app.state.rate_limiter = rate_limiter(settings.rate_limit, settings.redis_url)
 
     async def close_database(app: Litestar) -> None:
+        await app.state.data_version.stop()
         await app.state.database.dispose()
         if app.state.rate_limiter is not None:
             await app.state.rate_limiter.counter.close()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -11,13 +11,34 @@ from wlbtrack.domain.reporting.models import ChangeCounter
 
 CATALOGUE = "catalogue"
 DATA = "data"
+DATA_CHANNEL = "wlbtrack_data"  # PostgreSQL NOTIFY channel: the data version, sent on commit
+BUMPED = "wlbtrack.data_version"  # session.info key: the data version this session's transaction wrote
+
+_BUMP_AND_NOTIFY = text(
+    "WITH bumped AS (UPDATE change_counter SET version = version + 1 WHERE name = :name RETURNING version) "
+    f"SELECT version, pg_notify('{DATA_CHANNEL}', version::text) FROM bumped"
+)
 
 
 async def bump(session: AsyncSession, name: str) -> None:
-    """Increase the named counter (its row is created by the first migration) in the caller's transaction."""
-    await session.execute(
-        update(ChangeCounter).where(col(ChangeCounter.name) == name).values(version=ChangeCounter.version + 1)
-    )
+    """Increase the named counter (its row is created by the first migration) in the caller's transaction.
+
+    The new data version is kept in `session.info[BUMPED]`; on PostgreSQL it is also sent on DATA_CHANNEL,
+    which PostgreSQL delivers to listeners only when the transaction commits.
+    """
+    if name == DATA and session.get_bind().dialect.name == "postgresql":
+        version = (await session.execute(_BUMP_AND_NOTIFY, {"name": name})).scalars().one()
+    else:
+        version = (
+            await session.execute(
+                update(ChangeCounter)
+                .where(col(ChangeCounter.name) == name)
+                .values(version=ChangeCounter.version + 1)
+                .returning(col(ChangeCounter.version))
+            )
+        ).scalar_one()
+    if name == DATA:
+        session.info[BUMPED] = int(version)
 
 
 def _version(name: str) -> SelectOfScalar[int]:

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wlbtrack.db import Database
 from wlbtrack.domain.catalogue.snapshot import Catalogue
-from wlbtrack.lib import changes
+from wlbtrack.lib.data_version import DataVersion
 
 T = TypeVar("T")
 
@@ -55,15 +55,17 @@ class Conditional:
     fresh: bool
 
     @classmethod
-    async def of(
-        cls, request: Request[Any, Any, Any], database: Database, catalogue: Catalogue, *resolved: str
-    ) -> Conditional:
+    async def of(cls, request: Request[Any, Any, Any], catalogue: Catalogue, *resolved: str) -> Conditional:
         """The tag of this request (path, query and resolved defaults) at the current data version.
 
         The version is read before the data, so a write racing the response can only make the tag
-        older than the body, never newer: the client then refetches.
+        older than the body, never newer: the client then refetches. On PostgreSQL the version is this
+        worker's copy (lib.data_version): the writing worker knows its write before responding, other
+        workers and instances learn it by NOTIFY on commit, so for a few milliseconds after another
+        worker's write they may still answer with the previous tag and body.
         """
-        version = await changes.read(database.single_reads, changes.DATA)
+        data_version: DataVersion = request.app.state.data_version
+        version = await data_version.current()
         query = sorted(request.query_params.multi_items())
         material = repr((request.url.path, query, resolved, version, catalogue.version))
         tag = '"' + hashlib.sha256(material.encode("utf-8")).hexdigest()[:32] + '"'

@@ -65,7 +65,7 @@ class ProgressController(Controller):
         self, request: AnyRequest, database: DatabaseDep, catalogue: CatalogueDep, period: PeriodParam = None
     ) -> Response[ProgressOverview]:
         at = _period(period)
-        conditional = await Conditional.of(request, database, catalogue, at)
+        conditional = await Conditional.of(request, catalogue, at)
         if conditional.fresh:
             return conditional.not_modified()
         return await conditional.respond_cached(
@@ -97,7 +97,7 @@ class ProgressController(Controller):
         if code not in catalogue.campaigns:
             raise ProblemError(404, f"code: no campaign with code {code!r}", field="code")
         at = _period(period)
-        conditional = await Conditional.of(request, database, catalogue, at)
+        conditional = await Conditional.of(request, catalogue, at)
         if conditional.fresh:
             return conditional.not_modified()
         return await conditional.respond_cached(
@@ -121,7 +121,7 @@ class ProgressController(Controller):
         self, request: AnyRequest, database: DatabaseDep, catalogue: CatalogueDep, period: PeriodParam = None
     ) -> Response[DepartmentProgressList]:
         at = _period(period)
-        conditional = await Conditional.of(request, database, catalogue, at)
+        conditional = await Conditional.of(request, catalogue, at)
         if conditional.fresh:
             return conditional.not_modified()
         return await conditional.respond_cached(
@@ -154,7 +154,7 @@ class ProgressController(Controller):
     ) -> Response[ProgressSeries]:
         periods = series_periods(from_, to)
         check_scope(catalogue, campaign, direction)
-        conditional = await Conditional.of(request, database, catalogue, *periods)
+        conditional = await Conditional.of(request, catalogue, *periods)
         if conditional.fresh:
             return conditional.not_modified()
         return await conditional.respond_cached(

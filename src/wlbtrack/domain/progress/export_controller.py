@@ -95,7 +95,7 @@ async def _export(
     """Validate the export's parameters, then answer 304, a JSON page or a CSV stream."""
     filters = query.filters(catalogue)
     after = None if query.cursor is None else export.decode_cursor(kind, query.cursor)
-    conditional = await Conditional.of(request, database, catalogue)
+    conditional = await Conditional.of(request, catalogue)
     if conditional.fresh:
         return conditional.not_modified()
     if query.format == "csv":
