@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -216,3 +217,29 @@ async def test_cached_token_is_refused_as_soon_as_it_is_revoked_here(
         token_id = next(t["id"] for t in listed if t["label"] == "cached")
         assert (await admin.delete(f"/api/v1/tokens/{token_id}")).status_code == 204
         assert (await viewer.get("/api/v1/campaigns")).status_code == 401
+
+
+async def test_concurrent_requests_with_an_uncached_token_look_it_up_once(
+    settings: Settings, make_token: MakeToken
+) -> None:
+    from sqlalchemy import event
+
+    token = await make_token("viewer", label="burst")
+    async with (
+        running_app(settings, token_cache_ttl=300) as application,
+        http_client(application, token) as viewer,
+    ):
+        engine = application.state.database.engine.sync_engine
+        lookups: list[str] = []
+
+        def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+            if "api_token" in statement:
+                lookups.append(statement)
+
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            responses = await asyncio.gather(*(viewer.get("/api/v1/campaigns") for _ in range(20)))
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+    assert [r.status_code for r in responses] == [200] * 20
+    assert len(lookups) == 1

@@ -7,7 +7,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from litestar.middleware.base import DefineMiddleware
 
 from wlbtrack.db import Database
-from wlbtrack.domain.auth.tokens import TokenCache, resolve_token
+from wlbtrack.domain.auth.tokens import Principal, TokenCache, resolve_token
 from wlbtrack.lib.errors import ProblemError
 
 MAX_TOKEN_LENGTH = 200
@@ -34,11 +34,14 @@ class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
         principal = cache.get(token)
         if principal is None:
             database: Database = connection.app.state.database
-            async with database.read_sessions() as session:
-                principal = await resolve_token(session, token)
+
+            async def fetch() -> Principal | None:
+                async with database.read_sessions() as session:
+                    return await resolve_token(session, token)
+
+            principal = await cache.lookup(token, fetch)
             if principal is None:
                 raise _unauthorized("Authorization: unknown or revoked token")
-            cache.put(token, principal)
         return AuthenticationResult(user=principal, auth=token)
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -67,6 +69,7 @@ class TokenCache:
     def __init__(self, ttl: float) -> None:
         self._ttl = ttl
         self._entries: dict[str, tuple[float, Principal]] = {}
+        self._lookups: dict[str, asyncio.Future[Principal | None]] = {}
 
     def get(self, token: str) -> Principal | None:
         """The cached principal of an active token, or None when unknown or stale."""
@@ -74,6 +77,21 @@ class TokenCache:
         if entry is None or time.monotonic() - entry[0] >= self._ttl:
             return None
         return entry[1]
+
+    async def lookup(self, token: str, fetch: Callable[[], Awaitable[Principal | None]]) -> Principal | None:
+        """Fetch a token's principal once however many requests miss it at the same moment, and keep it.
+
+        Without this, every request arriving as an entry expires queries the database at once.
+        """
+        pending = self._lookups.get(token)
+        if pending is None:
+            pending = asyncio.ensure_future(fetch())
+            self._lookups[token] = pending
+            pending.add_done_callback(lambda _: self._lookups.pop(token, None))
+        principal = await asyncio.shield(pending)
+        if principal is not None:
+            self.put(token, principal)
+        return principal
 
     def put(self, token: str, principal: Principal) -> None:
         if self._ttl <= 0:
