@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Annotated, Any, TypeVar
 
 import msgspec
 from litestar import Request
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 
 from wlbtrack.domain.periods import PERIOD_PATTERN
 from wlbtrack.lib.errors import ProblemError
@@ -35,15 +37,52 @@ def _field_of(message: str) -> str:
     return path or "body"
 
 
-async def decode_strict(request: Request[Any, Any, Any], schema: type[T]) -> T:
-    """Decode the raw JSON body into `schema` strictly: no type coercion, no unknown fields, no blank text."""
+_NON_FINITE = object()
+
+
+def _non_finite_path(value: Any, path: str) -> str | None:
+    """Where a NaN or Infinity sits in a document parsed with non-finite constants marked."""
+    if value is _NON_FINITE:
+        return path or "body"
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        found = _non_finite_path(
+            item, f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}".lstrip(".")
+        )
+        if found is not None:
+            return found
+    return None
+
+
+def _non_finite_field(raw: bytes) -> str | None:
+    """The field holding NaN/Infinity in an otherwise well-formed JSON body, if that is what is wrong."""
     try:
-        data = msgspec.json.decode(await request.body(), type=schema, strict=True)
+        document = json.loads(raw, parse_constant=lambda _: _NON_FINITE)
+    except ValueError:
+        return None
+    return _non_finite_path(document, "")
+
+
+async def decode_strict(request: Request[Any, Any, Any], schema: type[T]) -> T:
+    """Decode the raw JSON body into `schema` strictly: no type coercion, no unknown fields, no blank text.
+
+    413 over the size limit; otherwise 400 naming the field (including where a NaN or Infinity sits).
+    """
+    try:
+        raw = await request.body()
+    except RequestEntityTooLarge as exc:
+        raise ProblemError(413, "body: larger than the 1 MB limit", field="body") from exc
+    try:
+        data = msgspec.json.decode(raw, type=schema, strict=True)
     except msgspec.ValidationError as exc:
         field = _field_of(str(exc))
         message = _PATH_RE.sub("", str(exc)).strip(" -")
         raise ProblemError(400, f"{field}: {message}", field=field) from exc
     except msgspec.DecodeError as exc:
+        non_finite = _non_finite_field(raw)
+        if non_finite is not None:
+            message = f"{non_finite}: NaN and Infinity are not numbers; send a finite number"
+            raise ProblemError(400, message, field=non_finite) from exc
         raise ProblemError(400, f"body: malformed JSON ({exc})", field="body") from exc
     _reject_blank(data, "")
     return data
