@@ -24,6 +24,7 @@ from wlbtrack.domain.catalogue.controllers import (
     GuidelineController,
     InitiativeController,
 )
+from wlbtrack.domain.catalogue.shortcut import CatalogueShortcut
 from wlbtrack.domain.catalogue.snapshot import Catalogue, CatalogueCache
 from wlbtrack.domain.health import health, ready
 from wlbtrack.domain.progress.controllers import ProgressController
@@ -47,6 +48,7 @@ from wlbtrack.lib.outer import wrap_outer_layers
 from wlbtrack.lib.ratelimit import rate_limit_middleware, rate_limiter
 from wlbtrack.lib.security import cors_config
 
+API_PREFIX = "/api/v1"
 API_DESCRIPTION = """\
 wlbtrack tracks the progress of Setagaya Ward's work-life-balance plan
 (ワーク・ライフ・バランス推進に向けた取り組み, January 2010).
@@ -122,7 +124,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         mark_process_dead()
 
     api = Router(
-        path="/api/v1",
+        path=API_PREFIX,
         route_handlers=api_routes(),
         middleware=[bearer_token_middleware(), rate_limit_middleware()],
         security=[{"BearerToken": []}],
@@ -149,7 +151,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         logging_config=None,  # `wlbtrack serve` configures JSON logging (wlbtrack.lib.logs)
         debug=settings.debug,
     )
-    return wrap_outer_layers(app, settings)
+    return wrap_outer_layers(app, settings, shortcut=CatalogueShortcut(API_PREFIX))
 
 
 def openapi_config() -> OpenAPIConfig:

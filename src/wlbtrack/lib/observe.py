@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import (
+    ASGIApp,
+    HTTPResponseBodyEvent,
+    HTTPResponseStartEvent,
+    HTTPScope,
+    Message,
+    Receive,
+    Scope,
+    Send,
+)
 
 from wlbtrack.lib.logs import log_access
 from wlbtrack.lib.metrics import observe_pool_of, record_request
@@ -15,11 +26,36 @@ from wlbtrack.lib.security import API_CSP, SCHEMA_CSP, security_headers, set_hea
 POOL_SAMPLE_SECONDS = 1.0  # requests refresh the pool gauges at most this often; /metrics always does
 
 
-class ObserveMiddleware:
-    """Wraps `send` once: adds X-Request-ID and the security headers, then counts, times and logs."""
+@dataclass(frozen=True)
+class ReadyResponse:
+    """A complete 200 response made without the application: its headers (before ours) and body."""
 
-    def __init__(self, app: ASGIApp, hsts_seconds: int = 0, metrics: bool = True) -> None:
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+
+
+Shortcut = Callable[[HTTPScope], Awaitable[ReadyResponse | None]]
+
+
+async def send_ready(ready: ReadyResponse, send: Send) -> None:
+    """Send a ready response as its two ASGI messages."""
+    start: HTTPResponseStartEvent = {"type": "http.response.start", "status": 200, "headers": ready.headers}
+    body: HTTPResponseBodyEvent = {"type": "http.response.body", "body": ready.body, "more_body": False}
+    await send(start)
+    await send(body)
+
+
+class ObserveMiddleware:
+    """Wraps `send` once: adds X-Request-ID and the security headers, then counts, times and logs.
+
+    A `shortcut` may answer a request before the application sees it (see `catalogue.shortcut`).
+    """
+
+    def __init__(
+        self, app: ASGIApp, hsts_seconds: int = 0, metrics: bool = True, shortcut: Shortcut | None = None
+    ) -> None:
         self.app = app
+        self.shortcut = shortcut
         self.metrics = metrics
         self.next_pool_sample = 0.0
         self.api_headers = security_headers(API_CSP, hsts_seconds)
@@ -46,7 +82,11 @@ class ObserveMiddleware:
 
         context = current_request_id.set(request_id)
         try:
-            await self.app(scope, receive, send_observed)
+            ready = await self.shortcut(scope) if self.shortcut is not None else None
+            if ready is None:
+                await self.app(scope, receive, send_observed)
+            else:
+                await send_ready(ready, send_observed)
         finally:
             finished = time.perf_counter()
             seconds = finished - started

@@ -21,6 +21,7 @@ logger = logging.getLogger("wlbtrack.ratelimit")
 UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 _SPEC = re.compile(r"\s*(\d+)\s*/\s*(second|minute|hour|day)s?\s*")
 KEY_PREFIX = "wlbtrack:ratelimit:"
+COUNTED = "wlbtrack.rate_limit"  # scope key: the decision for a request already counted before routing
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,10 @@ class Decision:
     allowed: bool
     headers: dict[str, str]
 
+    def raw_headers(self) -> list[tuple[bytes, bytes]]:
+        """The headers as an ASGI header list."""
+        return [(name.lower().encode(), value.encode()) for name, value in self.headers.items()]
+
 
 class RateLimiter:
     """A rate limit and the counter that enforces it."""
@@ -167,7 +172,12 @@ class RateLimitMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         limiter: RateLimiter | None = scope["litestar_app"].state.get("rate_limiter")
         token = scope.get("auth")
-        decision = await limiter.check(token) if limiter is not None and isinstance(token, str) else None
+        if COUNTED in scope:
+            decision: Decision | None = scope[COUNTED]  # type: ignore[literal-required]
+        elif limiter is not None and isinstance(token, str):
+            decision = await limiter.check(token)
+        else:
+            decision = None
         if limiter is None or decision is None:
             await self.app(scope, receive, send)
             return
@@ -180,7 +190,7 @@ class RateLimitMiddleware:
                 headers=decision.headers,
             )
 
-        added = [(name.lower().encode(), value.encode()) for name, value in decision.headers.items()]
+        added = decision.raw_headers()
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

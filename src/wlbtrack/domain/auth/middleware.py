@@ -19,6 +19,15 @@ def _unauthorized(detail: str) -> ProblemError:
     )
 
 
+def parse_bearer(header: str) -> str | None:
+    """The token of a well-formed `Bearer <token>` header value, or None."""
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    return token
+
+
 class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
     """Resolves `Authorization: Bearer <token>` to a Principal; 401 when missing, unknown or revoked."""
 
@@ -26,9 +35,8 @@ class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
         header = connection.headers.get("authorization")
         if not header:
             raise _unauthorized("Authorization: a bearer token is required")
-        scheme, _, token = header.partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token or len(token) > MAX_TOKEN_LENGTH:
+        token = parse_bearer(header)
+        if token is None:
             raise _unauthorized("Authorization: expected 'Bearer <token>'")
         cache: TokenCache = connection.app.state.token_cache
         principal = cache.get(token)

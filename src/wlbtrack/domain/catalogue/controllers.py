@@ -44,11 +44,7 @@ class CampaignController(Controller):
     @get("/", summary="List campaigns (大作戦)", responses=READ_ERRORS)
     async def list_campaigns(self, catalogue: CatalogueDep) -> CampaignList:
         """The three campaigns (大作戦, "great campaign"): the plan's mechanisms for work-life balance."""
-        items = list(catalogue.campaigns.values())
-        return cast(
-            "CampaignList",
-            catalogue.encoded("campaigns", lambda: CampaignList(items=items, total=len(items))),
-        )
+        return cast("CampaignList", catalogue.list_body("campaigns"))
 
     @get("/{code:str}", summary="Get a campaign (大作戦)", responses=NOT_FOUND)
     async def get_campaign(self, catalogue: CatalogueDep, code: CodePath) -> CampaignPublic:
@@ -67,12 +63,9 @@ class DirectionController(Controller):
     @get("/", summary="List policy directions (取り組みの方向性)", responses=READ_ERRORS)
     async def list_directions(self, catalogue: CatalogueDep, campaign: CodeFilter = None) -> DirectionList:
         """Policy directions (取り組みの方向性, "direction of efforts"), optionally of one campaign."""
-        items = [d for d in catalogue.directions.values() if campaign is None or d.campaign == campaign]
         if campaign is None:
-            return cast(
-                "DirectionList",
-                catalogue.encoded("directions", lambda: DirectionList(items=items, total=len(items))),
-            )
+            return cast("DirectionList", catalogue.list_body("directions"))
+        items = [d for d in catalogue.directions.values() if d.campaign == campaign]
         return DirectionList(items=items, total=len(items))
 
     @get("/{code:str}", summary="Get a policy direction (取り組みの方向性)", responses=NOT_FOUND)
@@ -102,11 +95,7 @@ class GuidelineController(Controller):
         Filter by campaign code, direction code or responsible department code (担当部).
         """
         if campaign is None and direction is None and department is None:
-            every = list(catalogue.guidelines.values())
-            return cast(
-                "GuidelineList",
-                catalogue.encoded("guidelines", lambda: GuidelineList(items=every, total=len(every))),
-            )
+            return cast("GuidelineList", catalogue.list_body("guidelines"))
         items = [
             g
             for g in catalogue.guidelines.values()
@@ -135,11 +124,7 @@ class DepartmentController(Controller):
     @get("/", summary="List responsible departments (担当部)", responses=READ_ERRORS)
     async def list_departments(self, catalogue: CatalogueDep) -> DepartmentList:
         """The ward departments (担当部, "department in charge") that own initiatives and report progress."""
-        items = list(catalogue.departments.values())
-        return cast(
-            "DepartmentList",
-            catalogue.encoded("departments", lambda: DepartmentList(items=items, total=len(items))),
-        )
+        return cast("DepartmentList", catalogue.list_body("departments"))
 
     @get("/{code:str}", summary="Get a department (担当部) and its guidelines", responses=NOT_FOUND)
     async def get_department(self, catalogue: CatalogueDep, code: CodePath) -> DepartmentDetail:

@@ -23,11 +23,15 @@ from wlbtrack.domain.catalogue.models import (
     Responsibility,
 )
 from wlbtrack.domain.catalogue.schemas import (
+    CampaignList,
     CampaignPublic,
+    DepartmentList,
     DepartmentPublic,
     DepartmentRef,
+    DirectionList,
     DirectionPublic,
     DirectionRef,
+    GuidelineList,
     GuidelinePublic,
     GuidelineRef,
     InitiativeGroupPublic,
@@ -71,10 +75,23 @@ class Catalogue:
             body = self._encoded[key] = encode_json(build())
         return body
 
+    def list_body(self, kind: str) -> bytes:
+        """The JSON of an unfiltered list: 'campaigns', 'directions', 'guidelines' or 'departments'."""
+        return self.encoded(kind, lambda: _LISTS[kind](self))
+
     def __post_init__(self) -> None:
         self._guideline_codes = {v: k for k, v in self.guideline_ids.items()}
         self._department_codes = {v: k for k, v in self.department_ids.items()}
         self._encoded: dict[str, bytes] = {}
+
+
+_LISTS: dict[str, Callable[[Catalogue], object]] = {
+    "campaigns": lambda c: CampaignList(items=list(c.campaigns.values()), total=len(c.campaigns)),
+    "directions": lambda c: DirectionList(items=list(c.directions.values()), total=len(c.directions)),
+    "guidelines": lambda c: GuidelineList(items=list(c.guidelines.values()), total=len(c.guidelines)),
+    "departments": lambda c: DepartmentList(items=list(c.departments.values()), total=len(c.departments)),
+}
+LIST_KINDS = frozenset(_LISTS)
 
 
 async def read_catalogue(session: AsyncSession, version: int) -> Catalogue:
@@ -187,10 +204,16 @@ class CatalogueCache:
         self._checked_at = float("-inf")
         self._lock = asyncio.Lock()
 
-    async def get(self) -> Catalogue:
-        """The catalogue, reloaded first if the seed changed it."""
+    def fresh(self) -> Catalogue | None:
+        """The catalogue if it was checked less than `ttl` seconds ago, without waiting; otherwise None."""
         if time.monotonic() - self._checked_at < self._ttl:
             return self._catalogue
+        return None
+
+    async def get(self) -> Catalogue:
+        """The catalogue, reloaded first if the seed changed it."""
+        if (catalogue := self.fresh()) is not None:
+            return catalogue
         async with self._lock:
             if time.monotonic() - self._checked_at < self._ttl:
                 return self._catalogue
