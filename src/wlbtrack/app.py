@@ -16,7 +16,7 @@ from wlbtrack.config import Settings, get_settings
 from wlbtrack.db import Database, provide_session, provide_write_session
 from wlbtrack.domain.auth.controllers import TokenController
 from wlbtrack.domain.auth.middleware import bearer_token_middleware
-from wlbtrack.domain.auth.tokens import Principal, TokenCache
+from wlbtrack.domain.auth.tokens import Principal, TokenCache, principal_fetcher
 from wlbtrack.domain.catalogue.controllers import (
     CampaignController,
     DepartmentController,
@@ -112,8 +112,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.settings = settings
         app.state.data_version = DataVersion(database)
         app.state.data_version.start()
-        app.state.catalogue_cache = CatalogueCache(database.read_sessions, ttl=settings.catalogue_ttl)
-        app.state.token_cache = TokenCache(ttl=settings.token_cache_ttl)
+        sessions = database.read_sessions
+        app.state.catalogue_cache = CatalogueCache(sessions, ttl=settings.catalogue_ttl)
+        app.state.token_cache = TokenCache(settings.token_cache_ttl, principal_fetcher(sessions))
         app.state.rate_limiter = rate_limiter(settings.rate_limit, settings.redis_url)
 
     async def close_database(app: Litestar) -> None:

@@ -6,8 +6,7 @@ from litestar.connection import ASGIConnection
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.middleware.base import DefineMiddleware
 
-from wlbtrack.db import Database
-from wlbtrack.domain.auth.tokens import Principal, TokenCache, resolve_token
+from wlbtrack.domain.auth.tokens import TokenCache
 from wlbtrack.lib.errors import ProblemError
 
 MAX_TOKEN_LENGTH = 200
@@ -39,17 +38,9 @@ class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
         if token is None:
             raise _unauthorized("Authorization: expected 'Bearer <token>'")
         cache: TokenCache = connection.app.state.token_cache
-        principal = cache.get(token)
+        principal = cache.get(token) or await cache.lookup(token)
         if principal is None:
-            database: Database = connection.app.state.database
-
-            async def fetch() -> Principal | None:
-                async with database.read_sessions() as session:
-                    return await resolve_token(session, token)
-
-            principal = await cache.lookup(token, fetch)
-            if principal is None:
-                raise _unauthorized("Authorization: unknown or revoked token")
+            raise _unauthorized("Authorization: unknown or revoked token")
         return AuthenticationResult(user=principal, auth=token)
 
 

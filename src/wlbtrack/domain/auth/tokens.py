@@ -9,7 +9,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col, select
 
 from wlbtrack.domain.auth.models import ApiToken, Role
@@ -57,43 +57,76 @@ async def resolve_token(session: AsyncSession, token: str) -> Principal | None:
     return Principal(token_id=token_id, role=Role(role), department=department, label=label)
 
 
+Fetch = Callable[[str], Awaitable["Principal | None"]]
+
+
+def principal_fetcher(sessions: async_sessionmaker[AsyncSession]) -> Fetch:
+    """Resolve a token in a short read session of its own."""
+
+    async def fetch(token: str) -> Principal | None:
+        async with sessions() as session:
+            return await resolve_token(session, token)
+
+    return fetch
+
+
 class TokenCache:
     """Principals of recently seen tokens, kept `ttl` seconds so most requests need no token query.
 
     Only active tokens are kept. A revocation through this worker clears the cache at once; one made
-    elsewhere (another worker, the CLI) takes effect here within `ttl` seconds.
+    elsewhere (another worker, the CLI) takes effect here within `ttl` seconds. A token used in the
+    second half of its entry's life is looked up again in the background, so steady callers never wait
+    for the database, while no entry is ever trusted for longer than `ttl`.
     """
 
     MAX_ENTRIES = 10_000
 
-    def __init__(self, ttl: float) -> None:
+    def __init__(self, ttl: float, fetch: Fetch) -> None:
         self._ttl = ttl
+        self._fetch = fetch
         self._entries: dict[str, tuple[float, Principal]] = {}
         self._lookups: dict[str, asyncio.Future[Principal | None]] = {}
+        self._generation = 0  # advanced by clear(), so a lookup begun before it cannot refill the cache
 
     def get(self, token: str) -> Principal | None:
         """The cached principal of an active token, or None when unknown or stale."""
         entry = self._entries.get(token)
-        if entry is None or time.monotonic() - entry[0] >= self._ttl:
+        if entry is None:
             return None
+        age = time.monotonic() - entry[0]
+        if age >= self._ttl:
+            return None
+        if age >= self._ttl / 2 and token not in self._lookups:
+            self._start_lookup(token)
         return entry[1]
 
-    async def lookup(self, token: str, fetch: Callable[[], Awaitable[Principal | None]]) -> Principal | None:
+    async def lookup(self, token: str) -> Principal | None:
         """Fetch a token's principal once however many requests miss it at the same moment, and keep it.
 
         Without this, every request arriving as an entry expires queries the database at once.
         """
-        pending = self._lookups.get(token)
-        if pending is None:
-            pending = asyncio.ensure_future(fetch())
-            self._lookups[token] = pending
-            pending.add_done_callback(lambda _: self._lookups.pop(token, None))
-        principal = await asyncio.shield(pending)
-        if principal is not None:
-            self.put(token, principal)
-        return principal
+        pending = self._lookups.get(token) or self._start_lookup(token)
+        return await asyncio.shield(pending)
 
-    def put(self, token: str, principal: Principal) -> None:
+    def _start_lookup(self, token: str) -> asyncio.Future[Principal | None]:
+        pending = asyncio.ensure_future(self._fetch(token))
+        self._lookups[token] = pending
+        generation = self._generation
+
+        def settle(done: asyncio.Future[Principal | None]) -> None:
+            self._lookups.pop(token, None)
+            if done.cancelled() or done.exception() is not None or generation != self._generation:
+                return  # a failed lookup leaves the entry to expire; its waiters get the exception
+            principal = done.result()
+            if principal is None:
+                self._entries.pop(token, None)
+            else:
+                self._put(token, principal)
+
+        pending.add_done_callback(settle)
+        return pending
+
+    def _put(self, token: str, principal: Principal) -> None:
         if self._ttl <= 0:
             return
         if len(self._entries) >= self.MAX_ENTRIES:
@@ -101,4 +134,6 @@ class TokenCache:
         self._entries[token] = (time.monotonic(), principal)
 
     def clear(self) -> None:
+        """Forget every token, including what lookups in flight would bring back."""
+        self._generation += 1
         self._entries.clear()

@@ -195,7 +195,11 @@ async def read_catalogue(session: AsyncSession, version: int) -> Catalogue:
 
 
 class CatalogueCache:
-    """Holds the current catalogue; checks the database's catalogue version at most every `ttl` seconds."""
+    """Holds the current catalogue; checks the database's catalogue version at most every `ttl` seconds.
+
+    A catalogue used in the second half of its check interval is checked again in the background, so
+    steady traffic never waits for the check, while no snapshot is served more than `ttl` after its check.
+    """
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], ttl: float) -> None:
         self._sessions = sessions
@@ -203,23 +207,37 @@ class CatalogueCache:
         self._catalogue = Catalogue()
         self._checked_at = float("-inf")
         self._lock = asyncio.Lock()
+        self._background: asyncio.Task[None] | None = None
 
     def fresh(self) -> Catalogue | None:
         """The catalogue if it was checked less than `ttl` seconds ago, without waiting; otherwise None."""
-        if time.monotonic() - self._checked_at < self._ttl:
-            return self._catalogue
-        return None
+        age = time.monotonic() - self._checked_at
+        if age >= self._ttl:
+            return None
+        if age >= self._ttl / 2 and self._background is None:
+            self._background = asyncio.create_task(self._check())
+            self._background.add_done_callback(self._background_done)
+        return self._catalogue
 
     async def get(self) -> Catalogue:
         """The catalogue, reloaded first if the seed changed it."""
-        if (catalogue := self.fresh()) is not None:
-            return catalogue
+        if self.fresh() is None:
+            await self._check()
+        return self._catalogue
+
+    async def _check(self) -> None:
+        """Compare the catalogue version with the database's and reload on a change; one check at a time."""
         async with self._lock:
-            if time.monotonic() - self._checked_at < self._ttl:
-                return self._catalogue
+            if time.monotonic() - self._checked_at < self._ttl / 2:
+                return  # checked by whoever held the lock before
+            started = time.monotonic()
             async with self._sessions() as session:
                 version = await changes.current(session, changes.CATALOGUE)
                 if version != self._catalogue.version:
                     self._catalogue = await read_catalogue(session, version)
-            self._checked_at = time.monotonic()
-            return self._catalogue
+            self._checked_at = started
+
+    def _background_done(self, task: asyncio.Task[None]) -> None:
+        self._background = None
+        if not task.cancelled():
+            task.exception()  # a failed check is retried by the next request; get() raises once stale
