@@ -49,14 +49,19 @@ RESULTS = ResultCache(max_entries=128)
 
 @dataclass(frozen=True)
 class Conditional:
-    """The ETag of a response and whether the client already holds it."""
+    """The ETag of a response, whether the client already holds it, and where to compute it if not."""
 
     tag: str
     fresh: bool
+    database: Database
 
     @classmethod
     async def of(cls, request: Request[Any, Any, Any], catalogue: Catalogue, *resolved: str) -> Conditional:
         """The tag of this request (path, query and resolved defaults) at the current data version.
+
+        The database comes from the application's state rather than as a dependency: with two
+        dependencies Litestar resolves them in an anyio task group, which costs a cached response a
+        fifth of its time (benchmarks/RESULTS.md, Findings).
 
         The version is read before the data, so a write racing the response can only make the tag
         older than the body, never newer: the client then refetches. On PostgreSQL the version is this
@@ -71,7 +76,7 @@ class Conditional:
         tag = '"' + hashlib.sha256(material.encode("utf-8")).hexdigest()[:32] + '"'
         header = request.headers.get("if-none-match", "")
         held = {item.strip().removeprefix("W/") for item in header.split(",")}
-        return cls(tag=tag, fresh=tag in held or "*" in held)
+        return cls(tag=tag, fresh=tag in held or "*" in held, database=request.app.state.database)
 
     @property
     def headers(self) -> dict[str, str]:
@@ -86,16 +91,14 @@ class Conditional:
         """200 with the content and the tag."""
         return Response(content=content, headers=self.headers)
 
-    async def respond_cached(
-        self, database: Database, compute: Callable[[AsyncSession], Awaitable[T]]
-    ) -> Response[T]:
+    async def respond_cached(self, compute: Callable[[AsyncSession], Awaitable[T]]) -> Response[T]:
         """200 with the content for this tag, computed and encoded only if this worker has not done so yet.
 
         Progress changes only on writes, and every write changes the data version and so the tag.
         """
         body = RESULTS.get(self.tag)
         if body is None:
-            async with database.read_sessions() as session:
+            async with self.database.read_sessions() as session:
                 body = encode_json(await compute(session))
             RESULTS.put(self.tag, body)
         return cast("Response[T]", Response(content=body, media_type=MediaType.JSON, headers=self.headers))

@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get
 from litestar.params import FromPath
 
-from wlbtrack.deps import CatalogueDep, DatabaseDep
+from wlbtrack.deps import CatalogueDep
 from wlbtrack.domain.progress import services
 from wlbtrack.domain.progress.caching import NOT_MODIFIED, Conditional
 from wlbtrack.domain.progress.definitions import CACHING, DEFINITIONS, describe
@@ -62,15 +62,13 @@ class ProgressController(Controller):
         operation_class=CachedOperation,
     )
     async def overview(
-        self, request: AnyRequest, database: DatabaseDep, catalogue: CatalogueDep, period: PeriodParam = None
+        self, request: AnyRequest, catalogue: CatalogueDep, period: PeriodParam = None
     ) -> Response[ProgressOverview]:
         at = _period(period)
         conditional = await Conditional.of(request, catalogue, at)
         if conditional.fresh:
             return conditional.not_modified()
-        return await conditional.respond_cached(
-            database, lambda session: services.overview(session, catalogue, at)
-        )
+        return await conditional.respond_cached(lambda session: services.overview(session, catalogue, at))
 
     @get(
         "/campaigns/{code:str}",
@@ -89,7 +87,6 @@ class ProgressController(Controller):
     async def campaign(
         self,
         request: AnyRequest,
-        database: DatabaseDep,
         catalogue: CatalogueDep,
         code: FromPath[str],
         period: PeriodParam = None,
@@ -101,7 +98,7 @@ class ProgressController(Controller):
         if conditional.fresh:
             return conditional.not_modified()
         return await conditional.respond_cached(
-            database, lambda session: services.campaign(session, catalogue, code, at)
+            lambda session: services.campaign(session, catalogue, code, at)
         )
 
     @get(
@@ -118,15 +115,13 @@ class ProgressController(Controller):
         operation_class=CachedOperation,
     )
     async def departments(
-        self, request: AnyRequest, database: DatabaseDep, catalogue: CatalogueDep, period: PeriodParam = None
+        self, request: AnyRequest, catalogue: CatalogueDep, period: PeriodParam = None
     ) -> Response[DepartmentProgressList]:
         at = _period(period)
         conditional = await Conditional.of(request, catalogue, at)
         if conditional.fresh:
             return conditional.not_modified()
-        return await conditional.respond_cached(
-            database, lambda session: services.departments(session, catalogue, at)
-        )
+        return await conditional.respond_cached(lambda session: services.departments(session, catalogue, at))
 
     @get(
         "/series",
@@ -145,7 +140,6 @@ class ProgressController(Controller):
     async def series(
         self,
         request: AnyRequest,
-        database: DatabaseDep,
         catalogue: CatalogueDep,
         campaign: CampaignParam = None,
         direction: DirectionParam = None,
@@ -158,5 +152,5 @@ class ProgressController(Controller):
         if conditional.fresh:
             return conditional.not_modified()
         return await conditional.respond_cached(
-            database, lambda session: services.series(session, catalogue, periods, campaign, direction)
+            lambda session: services.series(session, catalogue, periods, campaign, direction)
         )
