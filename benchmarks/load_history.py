@@ -232,9 +232,10 @@ COPY_INDICATORS = [
     """,
     """
     INSERT INTO indicator_revision (indicator_id, revision, name, unit, baseline, target,
-                                    created_at, created_by)
-    SELECT i.id, 1, i.name, i.unit, i.baseline, i.target, i.created_at, i.created_by
+                                    created_at, created_by, token_id)
+    SELECT i.id, 1, i.name, i.unit, i.baseline, i.target, i.created_at, i.created_by, r.token_id
     FROM copy_plan p JOIN indicator i ON i.id = p.new_id
+    JOIN indicator_revision r ON r.indicator_id = p.src_id AND r.revision = 1
     """,
     """
     CREATE TEMP TABLE value_plan AS

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
+from wlbtrack.config import Settings
+
 if TYPE_CHECKING:
     from conftest import MakeClient
 
@@ -227,3 +229,41 @@ async def test_any_finite_value_is_stored_exactly(admin: httpx.AsyncClient, valu
     url = f"/api/v1/indicators/{indicator['id']}/values"
     assert (await admin.post(url, json={"period": "2025-Q1", "value": value})).status_code == 201
     assert (await admin.get(url)).json()["items"][0]["value"] == value
+
+
+async def test_each_definition_change_records_the_token_that_made_it(
+    make_client: MakeClient, admin: httpx.AsyncClient, settings: Settings
+) -> None:
+    from sqlalchemy import select
+
+    from wlbtrack.db import Database
+    from wlbtrack.domain.reporting.models import IndicatorRevision
+
+    # two clerks of one department under the same label: only the token id tells their changes apart
+    first = await make_client("department", department="children", label="children-twin")
+    second = await make_client("department", department="children", label="children-twin")
+    tokens = (await admin.get("/api/v1/tokens")).json()["items"]
+    first_id, second_id = sorted(t["id"] for t in tokens if t["label"] == "children-twin")
+
+    created = await create(first)
+    assert (
+        await second.patch(f"/api/v1/indicators/{created['id']}", json={"target": 180})
+    ).status_code == 200
+    assert (await first.patch(f"/api/v1/indicators/{created['id']}", json={"target": 190})).status_code == 200
+
+    database = Database(settings)
+    try:
+        async with database.read_sessions() as session:
+            rows = await session.execute(
+                select(IndicatorRevision.revision, IndicatorRevision.token_id, IndicatorRevision.created_by)
+                .where(IndicatorRevision.indicator_id == created["id"])
+                .order_by(IndicatorRevision.revision)
+            )
+            recorded = [tuple(row) for row in rows]
+    finally:
+        await database.dispose()
+    assert recorded == [
+        (1, first_id, "children-twin"),
+        (2, second_id, "children-twin"),
+        (3, first_id, "children-twin"),
+    ]

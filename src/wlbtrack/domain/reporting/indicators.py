@@ -41,13 +41,14 @@ def public(catalogue: Catalogue, row: Row[Any]) -> IndicatorPublic:
     )
 
 
-async def _record_revision(session: AsyncSession, row: Row[Any]) -> None:
+async def _record_revision(session: AsyncSession, row: Row[Any], principal: Principal) -> None:
     await session.execute(
         REVISION.insert().values(
             indicator_id=row.id,
             revision=row.revision,
             created_at=row.updated_at,
             created_by=row.updated_by,
+            token_id=principal.token_id,
             **{name: getattr(row, name) for name in DEFINITION},
         )
     )
@@ -79,7 +80,7 @@ async def create_indicator(
             .returning(*INDICATOR.c)
         )
     ).one()
-    await _record_revision(session, row)
+    await _record_revision(session, row, principal)
     return row
 
 
@@ -97,7 +98,7 @@ async def change_indicator(
             .returning(*INDICATOR.c)
         )
     ).one()
-    await _record_revision(session, row)
+    await _record_revision(session, row, principal)
     return row
 
 

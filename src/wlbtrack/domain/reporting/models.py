@@ -91,6 +91,7 @@ class IndicatorRevision(SQLModel, table=True):
     target: float
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     created_by: str = Field(max_length=200)
+    token_id: int | None = Field(default=None, foreign_key="api_token.id")
 
 
 class IndicatorValue(SQLModel, table=True):
