@@ -95,6 +95,9 @@ async def test_unknown_and_malformed_tokens_are_refused_with_warm_caches(
             assert response.status_code == 401, authorization
             assert response.headers["content-type"].startswith("application/problem+json")
             assert response.json()["field"] == "Authorization"
+        # two Authorization headers: the first counts, before routing as in it
+        twice = [("Authorization", "Bearer not-a-token"), ("Authorization", f"Bearer {token}")]
+        assert (await http.get("/api/v1/guidelines", headers=twice)).status_code == 401
 
 
 async def test_a_token_revoked_here_is_refused_at_once(settings: Settings, make_token: MakeToken) -> None:

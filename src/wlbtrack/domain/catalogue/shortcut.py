@@ -34,7 +34,7 @@ class CatalogueShortcut:
             return None
         authorization = None
         for name, value in scope["headers"]:
-            if name == b"authorization":
+            if name == b"authorization" and authorization is None:  # the first, as Litestar reads it
                 authorization = value
             elif name == b"origin":
                 return None
