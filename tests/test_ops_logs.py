@@ -6,7 +6,7 @@ import io
 import json
 import logging
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -96,3 +96,55 @@ async def test_no_token_header_or_report_text_reaches_the_log(
     assert len(_access_entries(log_lines)) == len(requests)
     for secret in (token, unknown["Authorization"], SECRET_SUMMARY, "SENTINEL", "bearer", "authorization"):
         assert secret.lower() not in text.lower()
+
+
+def test_access_lines_written_directly_are_the_lines_logging_would_write(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from types import SimpleNamespace
+
+    from wlbtrack.lib.logs import JsonStreamHandler, access_logger, log_access
+    from wlbtrack.lib.request_id import current_request_id
+
+    class CountingHandler(JsonStreamHandler):
+        records = 0
+
+        def emit(self, record: logging.LogRecord) -> None:
+            CountingHandler.records += 1
+            super().emit(record)
+
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    root.handlers = [CountingHandler()]  # what `wlbtrack serve` configures: the direct path
+    root.setLevel(logging.INFO)
+    scope: Any = {"method": "GET", "path_template": "/api/v1/guidelines", "user": SimpleNamespace(label="bi")}
+    context = current_request_id.set("req-1")
+    try:
+        log_access(scope, 200, 0.0042)
+        access_logger.addFilter(lambda _record: True)  # any filter sends the line through a LogRecord
+        try:
+            log_access(scope, 200, 0.0042)
+        finally:
+            access_logger.filters.clear()
+    finally:
+        current_request_id.reset(context)
+        root.handlers, _ = saved
+        root.setLevel(saved[1])
+    assert CountingHandler.records == 1  # the first line was written without a LogRecord
+    direct, formatted = (json.loads(line) for line in capsys.readouterr().err.splitlines())
+    assert direct.pop("time")[:4] == formatted.pop("time")[:4]
+    assert (
+        direct
+        == formatted
+        == {
+            "level": "info",
+            "logger": "wlbtrack.access",
+            "message": "GET /api/v1/guidelines 200",
+            "request_id": "req-1",
+            "token": "bi",
+            "method": "GET",
+            "route": "/api/v1/guidelines",
+            "status": 200,
+            "duration_ms": 4.2,
+        }
+    )
