@@ -148,3 +148,16 @@ def test_access_lines_written_directly_are_the_lines_logging_would_write(
             "duration_ms": 4.2,
         }
     )
+
+
+def test_a_closed_log_stream_does_not_fail_the_request_being_logged(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from wlbtrack.lib.logs import JsonStreamHandler
+
+    handler = JsonStreamHandler()
+    stream = io.StringIO()
+    handler.setStream(stream)
+    stream.close()
+    handler.write_entry({"message": "GET /api/v1/guidelines 200"})  # must not raise
+    assert "ValueError" in capsys.readouterr().err  # reported the way logging reports a failing handler

@@ -52,8 +52,11 @@ class JsonStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
         """Write one entry as a JSON line, as `emit` would write the record it describes."""
         line = _encoder.encode(entry).decode() + self.terminator
         with self.lock or nullcontext():
-            self.stream.write(line)
-            self.flush()
+            try:
+                self.stream.write(line)
+                self.flush()
+            except Exception:  # like emit: a failing stream never fails the request being logged
+                self.handleError(logging.makeLogRecord({"msg": line}))
 
 
 def _direct_handler() -> JsonStreamHandler | None:
