@@ -629,16 +629,16 @@ def measure_progress_1x(ctx: Context) -> list[Row]:
         stop_process(ctx, process)
     rows = [ratio_row("2a. /progress rps ≥ 0.5 × SELECT 1", peak.rps, reference.rps, 0.5, "rps", True)]
     row = ratio_row("2b. /progress p99 ≤ 5 × p50 at ½ peak", half.p99_ms, half.p50_ms, 5, "ms", False)
-    every = ", ".join(f"{run.p99_ms / run.p50_ms:.2f}" for run in halves)
+    every = ", ".join(tail_ratio(run) for run in halves)
     row.measured = (
         f"p99 {half.p99_ms:.1f} ms, p50 {half.p50_ms:.1f} ms at {half.rps:.0f}/s; every round: {every} "
-        f"(SELECT 1 app, p99/p50 at the same rate: {ratio(control)}; at its own ½ peak, "
-        f"{own.rps:.0f}/s: {ratio(own)})"
+        f"(SELECT 1 app, p99/p50 at the same rate: {tail_ratio(control)}; at its own ½ peak, "
+        f"{own.rps:.0f}/s: {tail_ratio(own)})"
     )
     return [*rows, row]
 
 
-def ratio(run: LoadRun) -> str:
+def tail_ratio(run: LoadRun) -> str:
     """p99/p50 of a constant-rate run, two decimals."""
     return f"{run.p99_ms / run.p50_ms:.2f}"
 
