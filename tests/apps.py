@@ -1,4 +1,4 @@
-"""Extra application instances with their own settings (limits, metrics, CORS, a database behind a proxy)."""
+"""Application instances for tests: their services, their lifespan, HTTP clients and a clock to move."""
 
 from __future__ import annotations
 
@@ -7,36 +7,97 @@ import dataclasses
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
-from litestar import Litestar
+from litestar.types import ASGIApp
 
-from wlbtrack.app import create_app
+from wlbtrack.app import build_app
 from wlbtrack.config import Settings
 from wlbtrack.db import Database
-from wlbtrack.domain.auth.service import create_token
+from wlbtrack.domain.auth.services import create_token
+from wlbtrack.lib.clock import TOKYO, Clock
+from wlbtrack.lib.pipeline import RequestPipeline
 from wlbtrack.migrate import seed, upgrade
+from wlbtrack.services import Services
+
+
+class FakeClock:
+    """A clock the test moves by hand: monotonic seconds and wall time advance together."""
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self.seconds = 1000.0
+        self.wall = now or datetime.now(UTC)
+
+    def advance(self, seconds: float) -> None:
+        """Move both clocks forward."""
+        self.seconds += seconds
+        self.wall += timedelta(seconds=seconds)
+
+    def monotonic(self) -> float:
+        return self.seconds
+
+    def now(self) -> datetime:
+        return self.wall
+
+    def today(self) -> date:
+        return self.wall.astimezone(TOKYO).date()
+
+
+@dataclass
+class Instance:
+    """An application and the services it runs on."""
+
+    services: Services
+    app: RequestPipeline
 
 
 @asynccontextmanager
-async def running_app(settings: Settings, **overrides: Any) -> AsyncIterator[Litestar]:
-    """An application for these settings (with overrides), its lifespan running."""
-    application = create_app(dataclasses.replace(settings, **overrides))
-    for hook in application.on_startup:
-        await hook(application)  # type: ignore[call-arg,misc]
+async def lifespan(app: ASGIApp) -> AsyncIterator[None]:
+    """Run an ASGI application's lifespan in a task of its own, with the messages a server sends.
+
+    Litestar's AsyncTestClient would do this, but in Litestar 2 it runs the application in another thread's
+    event loop (litestar-org/litestar#1920, fixed only in 3.x), which the database pool shared with the
+    tests cannot follow and which serialises concurrent requests.
+    """
+    to_app: asyncio.Queue[Any] = asyncio.Queue()
+    from_app: asyncio.Queue[Any] = asyncio.Queue()
+    scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}, "state": {}}
+    task: asyncio.Task[None] = asyncio.create_task(app(scope, to_app.get, from_app.put))  # type: ignore[arg-type]
+    await to_app.put({"type": "lifespan.startup"})
+    started = await from_app.get()
+    if started["type"] != "lifespan.startup.complete":
+        await task
+        raise RuntimeError(f"the application did not start: {started}")
     try:
-        yield application
+        yield
     finally:
-        for hook in application.on_shutdown:
-            await hook(application)  # type: ignore[call-arg,misc]
+        await to_app.put({"type": "lifespan.shutdown"})
+        stopped = await from_app.get()
+        await task
+        assert stopped["type"] == "lifespan.shutdown.complete", stopped
 
 
-def http_client(application: Litestar, token: str | None = None) -> httpx.AsyncClient:
+@asynccontextmanager
+async def running(
+    settings: Settings, *, clock: Clock | None = None, **overrides: Any
+) -> AsyncIterator[Instance]:
+    """An application for these settings (with overrides), its lifespan running as under a server."""
+    services = Services.build(dataclasses.replace(settings, **overrides), clock=clock)
+    application = build_app(services)
+    async with lifespan(application):
+        yield Instance(services, application)
+
+
+def http_client(instance: Instance, token: str | None = None) -> httpx.AsyncClient:
     """A client for an application, with a bearer token when one is given."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=application), base_url="http://testserver", headers=headers
+        transport=httpx.ASGITransport(app=instance.app),  # type: ignore[arg-type]  # httpx types scopes as dicts
+        base_url="http://testserver",
+        headers=headers,
     )
 
 

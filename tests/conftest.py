@@ -1,19 +1,26 @@
-"""Test harness: one fresh database per run (SQLite, or PostgreSQL when WLBTRACK_TEST_DATABASE_URL is set)."""
+"""Test harness: one fresh database per run (SQLite, or PostgreSQL when WLBTRACK_TEST_DATABASE_URL is set),
+created by a session fixture, and one application whose lifespan runs for the whole session."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
-import tempfile
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import asyncpg
 import httpx
 import pytest
 from sqlalchemy import delete
 from sqlalchemy.engine import make_url
+
+from apps import Instance, http_client, running
+from wlbtrack.config import Settings
+from wlbtrack.domain.auth.services import create_token
+from wlbtrack.lib import changes
+from wlbtrack.migrate import seed, upgrade
+from wlbtrack.models import metadata
 
 TEST_SERVER_URL = os.environ.get("WLBTRACK_TEST_DATABASE_URL")
 
@@ -22,6 +29,18 @@ collect_ignore = [
     *([] if TEST_SERVER_URL else ["test_ops_outage_postgres.py", "test_progress_etag_instances.py"]),
     *([] if os.environ.get("WLBTRACK_TEST_REDIS_URL") else ["test_ops_ratelimit_redis.py"]),
 ]
+CATALOGUE_TABLES = {
+    "campaign",
+    "direction",
+    "guideline",
+    "initiative_group",
+    "initiative",
+    "initiative_group_department",
+    "responsibility",
+    "department",
+    "change_counter",
+    "alembic_version",
+}
 
 
 async def _admin_execute(sql: str) -> None:
@@ -36,88 +55,65 @@ async def _admin_execute(sql: str) -> None:
         await connection.close()
 
 
-def _create_database() -> tuple[str, Callable[[], None]]:
-    """A new empty database for this run, and a function that drops it."""
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A new empty database for this run, dropped at its end."""
     if not TEST_SERVER_URL:
-        path = Path(tempfile.mkdtemp(prefix="wlbtrack-test-")) / "test.db"
-        return f"sqlite+aiosqlite:///{path}", lambda: None
+        yield f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('database') / 'test.db'}"
+        return
     name = f"wlbtrack_test_{uuid.uuid4().hex[:12]}"
     asyncio.run(_admin_execute(f'CREATE DATABASE "{name}"'))
-    url = make_url(TEST_SERVER_URL).set(drivername="postgresql+asyncpg", database=name)
-    return url.render_as_string(hide_password=False), lambda: asyncio.run(
-        _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    )
-
-
-DATABASE_URL, _drop_database = _create_database()
-os.environ["WLBTRACK_DATABASE_URL"] = DATABASE_URL
-os.environ["WLBTRACK_CATALOGUE_TTL"] = "0"
-os.environ["WLBTRACK_TOKEN_CACHE_TTL"] = "0"
-
-from wlbtrack.config import Settings, get_settings  # noqa: E402  (settings must see the test database)
-from wlbtrack.migrate import seed, upgrade  # noqa: E402
-
-get_settings.cache_clear()
-upgrade(get_settings())
-asyncio.run(seed(get_settings()))
-
-
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    _drop_database()
+    try:
+        yield (
+            make_url(TEST_SERVER_URL)
+            .set(drivername="postgresql+asyncpg", database=name)
+            .render_as_string(hide_password=False)
+        )
+    finally:
+        asyncio.run(_admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session")
-def settings() -> Settings:
-    """Settings of this run's database, migrated and seeded."""
-    return get_settings()
+def settings(database_url: str) -> Iterator[Settings]:
+    """Settings of this run's database, migrated and seeded; the CLI run by tests sees the same."""
+    environment = {
+        "WLBTRACK_DATABASE_URL": database_url,
+        "WLBTRACK_CATALOGUE_TTL": "0",
+        "WLBTRACK_TOKEN_CACHE_TTL": "0",
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in environment.items():
+            patch.setenv(name, value)
+        configured = dataclasses.replace(
+            Settings(), database_url=database_url, catalogue_ttl=0, token_cache_ttl=0
+        )
+        upgrade(configured)
+        asyncio.run(seed(configured))
+        yield configured
 
 
 @pytest.fixture(scope="session")
-async def app(settings: Settings) -> AsyncIterator[object]:
-    """The application, with its lifespan running for the whole session."""
-    from wlbtrack.app import create_app
-
-    application = create_app(settings)
-    for hook in application.on_startup:
-        await hook(application)  # type: ignore[call-arg,misc]
-    yield application
-    for hook in application.on_shutdown:
-        await hook(application)  # type: ignore[call-arg,misc]
+async def instance(settings: Settings) -> AsyncIterator[Instance]:
+    """The application and its services, its lifespan running for the whole session."""
+    async with running(settings) as started:
+        yield started
 
 
 @pytest.fixture(autouse=True)
-async def _clean_tables(app: object) -> AsyncIterator[None]:
+async def _clean_tables(instance: Instance) -> AsyncIterator[None]:
     """Leave the catalogue and remove everything tests write, after each test."""
     yield
-    from wlbtrack.db import Database
-    from wlbtrack.lib import changes
-    from wlbtrack.models import metadata
-
-    database: Database = app.state.database  # type: ignore[attr-defined]
-    keep = {
-        "campaign",
-        "direction",
-        "guideline",
-        "initiative_group",
-        "initiative",
-        "initiative_group_department",
-        "responsibility",
-        "department",
-        "change_counter",
-        "alembic_version",
-    }
-    async with database.write_sessions() as session, session.begin():
+    async with instance.services.database.write_sessions() as session, session.begin():
         for table in reversed(metadata.sorted_tables):
-            if table.name not in keep:
+            if table.name not in CATALOGUE_TABLES:
                 await session.execute(delete(table))
         await changes.bump(session, changes.DATA)
 
 
 @pytest.fixture
-async def client(app: object) -> AsyncIterator[httpx.AsyncClient]:
+async def client(instance: Instance) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client without credentials."""
-    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+    async with http_client(instance) as http:
         yield http
 
 
@@ -125,15 +121,11 @@ MakeToken = Callable[..., Awaitable[str]]
 
 
 @pytest.fixture
-def make_token(app: object) -> MakeToken:
+def make_token(instance: Instance) -> MakeToken:
     """Create a token directly in the database: make_token("department", department="children")."""
 
     async def _make(role: str, department: str | None = None, label: str | None = None) -> str:
-        from wlbtrack.db import Database
-        from wlbtrack.domain.auth.service import create_token
-
-        database: Database = app.state.database  # type: ignore[attr-defined]
-        async with database.write_sessions() as session, session.begin():
+        async with instance.services.database.write_sessions() as session, session.begin():
             token, _ = await create_token(
                 session, role=role, department=department, label=label or f"test-{role}"
             )
@@ -146,17 +138,12 @@ MakeClient = Callable[..., Awaitable[httpx.AsyncClient]]
 
 
 @pytest.fixture
-async def make_client(app: object, make_token: MakeToken) -> AsyncIterator[MakeClient]:
+async def make_client(instance: Instance, make_token: MakeToken) -> AsyncIterator[MakeClient]:
     """Clients authenticated with a fresh token: await make_client("department", department="children")."""
     opened: list[httpx.AsyncClient] = []
 
     async def _make(role: str, department: str | None = None, label: str | None = None) -> httpx.AsyncClient:
-        token = await make_token(role, department=department, label=label)
-        http = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]
-            base_url="http://testserver",
-            headers={"Authorization": f"Bearer {token}"},
-        )
+        http = http_client(instance, await make_token(role, department=department, label=label))
         opened.append(http)
         return http
 

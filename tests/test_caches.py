@@ -3,40 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import event
 
+from apps import FakeClock
 from wlbtrack.config import Settings
 from wlbtrack.db import Database
-from wlbtrack.domain.auth import tokens
 from wlbtrack.domain.auth.models import Role
-from wlbtrack.domain.auth.tokens import Principal, TokenCache
-from wlbtrack.domain.catalogue import snapshot
-from wlbtrack.domain.catalogue.snapshot import CatalogueCache
+from wlbtrack.domain.auth.services import Principal, TokenCache
+from wlbtrack.domain.catalogue.services import CatalogueCache
 
 TTL = 10.0
 VIEWER = Principal(token_id=1, role=Role.VIEWER, department=None, label="dashboard")
 
 
-class Clock:
-    """A monotonic clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def monotonic(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    """The clock both caches read, starting at 1000 s."""
-    fake = Clock()
-    monkeypatch.setattr(tokens, "time", SimpleNamespace(monotonic=fake.monotonic))
-    monkeypatch.setattr(snapshot, "time", SimpleNamespace(monotonic=fake.monotonic))
-    return fake
+def clock() -> FakeClock:
+    """The clock the caches are given, moved by hand."""
+    return FakeClock()
 
 
 class Directory:
@@ -62,52 +47,52 @@ async def settle() -> None:
         await asyncio.sleep(0)
 
 
-async def test_a_token_in_steady_use_is_renewed_in_the_background(clock: Clock) -> None:
+async def test_a_token_in_steady_use_is_renewed_in_the_background(clock: FakeClock) -> None:
     directory = Directory()
-    cache = TokenCache(TTL, directory.fetch)
+    cache = TokenCache(TTL, directory.fetch, clock)
     assert await cache.lookup("t") == VIEWER
-    clock.now += TTL * 0.4
+    clock.advance(TTL * 0.4)
     assert cache.get("t") == VIEWER
     await settle()
     assert directory.calls == 1  # young entries are trusted as they are
 
-    clock.now += TTL * 0.2  # past half its life: answered at once, renewed behind the caller's back
+    clock.advance(TTL * 0.2)  # past half its life: answered at once, renewed behind the caller's back
     assert [cache.get("t") for _ in range(5)] == [VIEWER] * 5
     await settle()
     assert directory.calls == 2
 
-    clock.now += TTL * 0.4  # the first entry would have expired now; the renewed one is young
+    clock.advance(TTL * 0.4)  # the first entry would have expired now; the renewed one is young
     assert cache.get("t") == VIEWER
     await settle()
     assert directory.calls == 2
 
 
-async def test_an_unused_token_is_not_trusted_past_its_ttl(clock: Clock) -> None:
+async def test_an_unused_token_is_not_trusted_past_its_ttl(clock: FakeClock) -> None:
     directory = Directory()
-    cache = TokenCache(TTL, directory.fetch)
+    cache = TokenCache(TTL, directory.fetch, clock)
     assert await cache.lookup("t") == VIEWER
-    clock.now += TTL
+    clock.advance(TTL)
     assert cache.get("t") is None
 
 
-async def test_a_renewal_that_finds_the_token_revoked_drops_it(clock: Clock) -> None:
+async def test_a_renewal_that_finds_the_token_revoked_drops_it(clock: FakeClock) -> None:
     directory = Directory()
-    cache = TokenCache(TTL, directory.fetch)
+    cache = TokenCache(TTL, directory.fetch, clock)
     assert await cache.lookup("t") == VIEWER
     directory.answer = None  # revoked through another worker or the CLI
-    clock.now += TTL * 0.6
+    clock.advance(TTL * 0.6)
     assert cache.get("t") == VIEWER
     await settle()
     assert cache.get("t") is None
     assert await cache.lookup("t") is None
 
 
-async def test_a_renewal_in_flight_when_tokens_are_revoked_here_brings_nothing_back(clock: Clock) -> None:
+async def test_a_renewal_in_flight_when_tokens_are_revoked_here_brings_nothing_back(clock: FakeClock) -> None:
     directory = Directory()
-    cache = TokenCache(TTL, directory.fetch)
+    cache = TokenCache(TTL, directory.fetch, clock)
     assert await cache.lookup("t") == VIEWER
     directory.gate.clear()
-    clock.now += TTL * 0.6
+    clock.advance(TTL * 0.6)
     assert cache.get("t") == VIEWER  # starts a renewal that waits at the gate
     await settle()
     cache.clear()  # what DELETE /api/v1/tokens/{id} does after committing
@@ -116,23 +101,23 @@ async def test_a_renewal_in_flight_when_tokens_are_revoked_here_brings_nothing_b
     assert cache.get("t") is None
 
 
-async def test_a_failed_renewal_keeps_the_entry_until_its_ttl(clock: Clock) -> None:
+async def test_a_failed_renewal_keeps_the_entry_until_its_ttl(clock: FakeClock) -> None:
     directory = Directory()
-    cache = TokenCache(TTL, directory.fetch)
+    cache = TokenCache(TTL, directory.fetch, clock)
     assert await cache.lookup("t") == VIEWER
     directory.answer = ConnectionRefusedError("database down")  # type: ignore[assignment]
-    clock.now += TTL * 0.6
+    clock.advance(TTL * 0.6)
     assert cache.get("t") == VIEWER
     await settle()
     assert cache.get("t") == VIEWER
-    clock.now += TTL * 0.4
+    clock.advance(TTL * 0.4)
     assert cache.get("t") is None
     with pytest.raises(ConnectionRefusedError):
         await cache.lookup("t")
 
 
 async def test_the_catalogue_is_checked_in_the_background_while_used(
-    settings: Settings, clock: Clock
+    settings: Settings, clock: FakeClock
 ) -> None:
     database = Database(settings)
     checks: list[str] = []
@@ -143,18 +128,18 @@ async def test_the_catalogue_is_checked_in_the_background_while_used(
 
     event.listen(database.engine.sync_engine, "before_cursor_execute", count)
     try:
-        cache = CatalogueCache(database.read_sessions, ttl=TTL)
+        cache = CatalogueCache(database.read_sessions, TTL, clock)
         assert cache.fresh() is None
         catalogue = await cache.get()
         assert len(catalogue.guidelines) == 29
         assert len(checks) == 1
 
-        clock.now += TTL * 0.4
+        clock.advance(TTL * 0.4)
         assert cache.fresh() is catalogue
         await asyncio.sleep(0.05)
         assert len(checks) == 1
 
-        clock.now += TTL * 0.2
+        clock.advance(TTL * 0.2)
         assert cache.fresh() is catalogue  # answered at once; the check runs behind it
         assert cache.fresh() is catalogue
         for _ in range(50):
@@ -164,9 +149,9 @@ async def test_the_catalogue_is_checked_in_the_background_while_used(
         await asyncio.sleep(0.05)
         assert len(checks) == 2
 
-        clock.now += TTL * 0.4  # past the first check's TTL, young after the second
+        clock.advance(TTL * 0.4)  # past the first check's TTL, young after the second
         assert cache.fresh() is catalogue
-        clock.now += TTL
+        clock.advance(TTL)
         assert cache.fresh() is None
     finally:
         event.remove(database.engine.sync_engine, "before_cursor_execute", count)

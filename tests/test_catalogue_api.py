@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -11,7 +12,7 @@ import yaml
 SEED = yaml.safe_load((Path(__file__).parents[1] / "seed" / "catalogue.yaml").read_text(encoding="utf-8"))
 
 
-def _seed_guidelines() -> list[dict[str, object]]:
+def _seed_guidelines() -> list[dict[str, Any]]:
     return [g for c in SEED["campaigns"] for d in c["directions"] for g in d["guidelines"]]
 
 
@@ -148,7 +149,7 @@ async def test_initiative_search_by_japanese_substring(viewer: httpx.AsyncClient
     ]
     assert body["items"][0]["departments"] == [{"code": "industrial-policy", "name": "産業政策部"}]
     everything = (await viewer.get("/api/v1/initiatives")).json()
-    seeded = sum(len(g["initiatives"]) for s in _seed_guidelines() for g in s["initiative_groups"])  # type: ignore[attr-defined]
+    seeded = sum(len(g["initiatives"]) for s in _seed_guidelines() for g in s["initiative_groups"])
     assert everything["total"] == seeded
     assert (await viewer.get("/api/v1/initiatives", params={"q": "存在しない取り組み"})).json()["total"] == 0
 

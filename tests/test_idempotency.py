@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 
+from apps import Instance, http_client, running
 from wlbtrack.config import Settings
 
 if TYPE_CHECKING:
@@ -89,26 +90,16 @@ async def test_replay_holds_after_the_state_changed(admin: httpx.AsyncClient) ->
 
 
 @pytest.fixture
-async def second_worker(settings: Settings) -> AsyncIterator[Any]:
+async def second_worker(settings: Settings) -> AsyncIterator[Instance]:
     """Another application instance on the same database, as another worker or a restart would be."""
-    from wlbtrack.app import create_app
-
-    application = create_app(settings)
-    for hook in application.on_startup:
-        await hook(application)  # type: ignore[call-arg,misc]
-    yield application
-    for hook in application.on_shutdown:
-        await hook(application)  # type: ignore[call-arg,misc]
+    async with running(settings) as instance:
+        yield instance
 
 
-async def test_keys_hold_across_workers(admin: httpx.AsyncClient, second_worker: Any) -> None:
+async def test_keys_hold_across_workers(admin: httpx.AsyncClient, second_worker: Instance) -> None:
     first = await admin.post(URL, json=REPORT, headers=key("across"))
-    other = httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=second_worker),
-        base_url="http://testserver",
-        headers={"Authorization": admin.headers["Authorization"]},
-    )
-    async with other:
+    async with http_client(second_worker) as other:
+        other.headers["Authorization"] = admin.headers["Authorization"]
         replay = await other.post(URL, json=REPORT, headers=key("across"))
     assert replay.status_code == 201
     assert replay.json() == first.json()

@@ -237,7 +237,7 @@ async def test_each_definition_change_records_the_token_that_made_it(
     from sqlalchemy import select
 
     from wlbtrack.db import Database
-    from wlbtrack.domain.reporting.models import IndicatorRevision
+    from wlbtrack.domain.reporting.queries import INDICATOR_REVISION as REVISION
 
     # two clerks of one department under the same label: only the token id tells their changes apart
     first = await make_client("department", department="children", label="children-twin")
@@ -255,9 +255,9 @@ async def test_each_definition_change_records_the_token_that_made_it(
     try:
         async with database.read_sessions() as session:
             rows = await session.execute(
-                select(IndicatorRevision.revision, IndicatorRevision.token_id, IndicatorRevision.created_by)
-                .where(IndicatorRevision.indicator_id == created["id"])
-                .order_by(IndicatorRevision.revision)
+                select(REVISION.c.revision, REVISION.c.token_id, REVISION.c.created_by)
+                .where(REVISION.c.indicator_id == created["id"])
+                .order_by(REVISION.c.revision)
             )
             recorded = [tuple(row) for row in rows]
     finally:

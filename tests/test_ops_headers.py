@@ -7,7 +7,7 @@ import re
 import httpx
 import pytest
 
-from apps import http_client, running_app
+from apps import http_client, running
 from wlbtrack.config import Settings
 
 SECURITY_HEADERS = {
@@ -62,7 +62,7 @@ async def test_a_sane_client_request_id_is_echoed(viewer: httpx.AsyncClient, sen
 
 @pytest.mark.parametrize("sent", ["", "a" * 129, "has space", "<script>", "-leading-dash", "ä"])
 async def test_an_unsafe_client_request_id_is_replaced(client: httpx.AsyncClient, sent: str) -> None:
-    response = await client.get("/health", headers={"X-Request-ID": sent.encode("utf-8")})
+    response = await client.get("/health", headers=[(b"X-Request-ID", sent.encode("utf-8"))])
     assert response.headers["x-request-id"] != sent
     assert re.fullmatch(r"[0-9a-f]{32}", response.headers["x-request-id"])
 
@@ -75,7 +75,7 @@ async def test_the_swagger_page_may_load_its_scripts_but_not_be_framed(client: h
 
 
 async def test_hsts_is_sent_when_configured(settings: Settings) -> None:
-    async with running_app(settings, hsts_seconds=31536000) as application, http_client(application) as http:
+    async with running(settings, hsts_seconds=31536000) as application, http_client(application) as http:
         response = await http.get("/health")
     assert response.headers["strict-transport-security"] == "max-age=31536000; includeSubDomains"
 
@@ -93,7 +93,7 @@ async def test_cors_is_off_by_default(client: httpx.AsyncClient) -> None:
 async def test_cors_allows_only_the_configured_origins(settings: Settings, make_token: object) -> None:
     token = await make_token("viewer")  # type: ignore[operator]
     origins = ["https://bi.example.jp", "https://dash.example.jp"]
-    async with running_app(settings, cors_origins=origins) as application, http_client(application) as http:
+    async with running(settings, cors_origins=origins) as application, http_client(application) as http:
         preflight = await http.options(
             "/api/v1/campaigns",
             headers={

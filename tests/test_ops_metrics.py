@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from apps import http_client, running_app
+from apps import http_client, running
 from wlbtrack.config import Settings
 
 if TYPE_CHECKING:
@@ -63,11 +63,15 @@ async def test_pool_gauges_describe_the_database_pool(client: httpx.AsyncClient)
     assert 'wlbtrack_db_pool_connections{state="in_use"}' in text
 
 
-async def test_submissions_are_counted_by_department(
+async def test_submissions_are_counted_by_department_and_kind(
     client: httpx.AsyncClient, make_client: MakeClient
 ) -> None:
     name = "wlbtrack_submissions_total"
     children = await make_client("department", department="children")
+    created = await children.post(
+        "/api/v1/guidelines/1.3.1/indicators", json={"name": "定員", "unit": "人", "baseline": 0, "target": 9}
+    )
+    assert created.status_code == 201, created.text
     before = (await client.get("/metrics")).text
     report = {"period": "2025-Q2", "status": "on_track", "summary": "順調"}
     replayed = {"Idempotency-Key": "metrics-report-1"}
@@ -77,21 +81,35 @@ async def test_submissions_are_counted_by_department(
     assert (
         await children.post("/api/v1/guidelines/1.3.1/reports", json=report, headers=replayed)
     ).status_code == 201
-    batch = {"period": "2025-Q2", "reports": [{"guideline": "1.1.1", "status": "at_risk", "summary": "遅れ"}]}
+    batch = {
+        "period": "2025-Q2",
+        "reports": [
+            {"guideline": "1.1.1", "status": "at_risk", "summary": "遅れ"},
+            {"guideline": "1.3.1", "status": "delayed", "summary": "遅延"},
+        ],
+        "values": [{"indicator": created.json()["id"], "value": 3}],
+    }
     assert (await children.post("/api/v1/submissions", json=batch)).status_code == 201
     refused = {"period": "2025-Q2", "status": "on_track", "summary": "他部の目安"}
     assert (await children.post("/api/v1/guidelines/3.1.1/reports", json=refused)).status_code == 403
     after = (await client.get("/metrics")).text
-    for kind, count in (("report", 1), ("batch", 1), ("value", 0)):
+    # the single report (its replay stored nothing), then the batch: itself, its two reports and its value
+    for kind, count in (("report", 3), ("batch", 1), ("value", 1)):
         labels = {"department": "children", "kind": kind}
-        assert _sample(after, name, **labels) - _sample(before, name, **labels) == count
+        assert _sample(after, name, **labels) - _sample(before, name, **labels) == count, kind
     other = {"department": "industrial-policy", "kind": "report"}
     assert _sample(after, name, **other) == _sample(before, name, **other)
 
 
+async def test_the_exposition_names_its_charset_once(client: httpx.AsyncClient) -> None:
+    response = await client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers.get_list("content-type") == ["text/plain; version=1.0.0; charset=utf-8"]
+
+
 async def test_metrics_token_protects_the_endpoint(settings: Settings) -> None:
     secret = "metrics-secret-4f1c"
-    async with running_app(settings, metrics_token=secret) as application:
+    async with running(settings, metrics_token=secret) as application:
         async with http_client(application) as anonymous:
             response = await anonymous.get("/metrics")
             assert response.status_code == 401
@@ -106,6 +124,6 @@ async def test_metrics_token_protects_the_endpoint(settings: Settings) -> None:
 
 
 async def test_metrics_can_be_turned_off(settings: Settings) -> None:
-    async with running_app(settings, metrics=False) as application, http_client(application) as http:
+    async with running(settings, metrics=False) as application, http_client(application) as http:
         assert (await http.get("/metrics")).status_code == 404
         assert (await http.get("/health")).status_code == 200

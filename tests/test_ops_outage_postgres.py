@@ -15,7 +15,7 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
-from apps import http_client, running_app
+from apps import http_client, running
 from tcp_proxy import TcpProxy
 from wlbtrack.config import Settings
 
@@ -71,7 +71,7 @@ async def test_a_stopped_database_gives_503_and_the_service_recovers_by_itself(
 ) -> None:
     token = await make_token("department", department="children")
     async with (
-        running_app(settings, database_url=_through(settings, proxy)) as application,
+        running(settings, database_url=_through(settings, proxy)) as application,
         http_client(application, token) as http,
     ):
         assert (await http.get("/api/v1/campaigns")).status_code == 200
@@ -103,7 +103,7 @@ async def test_an_unreachable_network_gives_503_within_the_timeouts(
     token = await make_token("viewer")
     url = _through(settings, proxy)
     async with (
-        running_app(settings, database_url=url, db_timeout=1.0, db_statement_timeout=1.0) as application,
+        running(settings, database_url=url, db_timeout=1.0, db_statement_timeout=1.0) as application,
         http_client(application, token) as http,
     ):
         assert (await http.get("/api/v1/campaigns")).status_code == 200
@@ -123,7 +123,7 @@ async def test_a_write_cut_off_mid_transaction_is_not_half_stored(
 ) -> None:
     token = await make_token("department", department="children")
     async with (
-        running_app(settings, database_url=_through(settings, proxy)) as application,
+        running(settings, database_url=_through(settings, proxy)) as application,
         http_client(application, token) as http,
     ):
         # the head row is upserted first; the connection dies as the revision row is sent

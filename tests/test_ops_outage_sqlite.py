@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from apps import http_client, prepare_database, running_app
+from apps import http_client, prepare_database, running
 from wlbtrack.config import Settings
 
 
@@ -14,7 +14,7 @@ async def test_an_unopenable_database_gives_503_until_it_can_be_opened(
 ) -> None:
     folder = tmp_path / "volume-not-mounted-yet"
     local = dataclasses.replace(settings, database_url=f"sqlite+aiosqlite:///{folder / 'wlbtrack.db'}")
-    async with running_app(local) as application, http_client(application, "wlb_" + "a" * 43) as http:
+    async with running(local) as application, http_client(application, "wlb_" + "a" * 43) as http:
         for path in ("/api/v1/campaigns", "/api/v1/guidelines/1.1.1/reports"):
             response = await http.get(path)
             assert response.status_code == 503

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from apps import free_port, http_client, running_app
+from apps import free_port, http_client, running
 from wlbtrack.config import Settings
 from wlbtrack.lib.ratelimit import RateLimit
 
@@ -21,7 +21,7 @@ LIMIT = "3/day"
 async def test_each_token_gets_its_own_allowance(settings: Settings, make_token: MakeToken) -> None:
     first, second = await make_token("viewer"), await make_token("viewer")
     async with (
-        running_app(settings, rate_limit=LIMIT, redis_url=None) as application,
+        running(settings, rate_limit=LIMIT, redis_url=None) as application,
         http_client(application, first) as one,
         http_client(application, second) as two,
     ):
@@ -50,7 +50,7 @@ async def test_probes_metrics_and_unauthenticated_requests_are_not_limited(
 ) -> None:
     token = await make_token("viewer")
     async with (
-        running_app(settings, rate_limit="1/day", redis_url=None) as application,
+        running(settings, rate_limit="1/day", redis_url=None) as application,
         http_client(application) as anonymous,
         http_client(application, token) as viewer,
     ):
@@ -66,7 +66,7 @@ async def test_probes_metrics_and_unauthenticated_requests_are_not_limited(
 
 async def test_rate_limiting_can_be_turned_off(settings: Settings, make_token: MakeToken) -> None:
     token = await make_token("viewer")
-    async with running_app(settings, rate_limit="off") as application, http_client(application, token) as h:
+    async with running(settings, rate_limit="off") as application, http_client(application, token) as h:
         response = await h.get("/api/v1/campaigns")
         assert response.status_code == 200
         assert "ratelimit-limit" not in response.headers
@@ -76,7 +76,7 @@ async def test_an_unreachable_redis_lets_requests_through(settings: Settings, ma
     token = await make_token("viewer")
     nowhere = f"redis://127.0.0.1:{free_port()}/0"
     async with (
-        running_app(settings, rate_limit="1/day", redis_url=nowhere) as application,
+        running(settings, rate_limit="1/day", redis_url=nowhere) as application,
         http_client(application, token) as http,
     ):
         for _ in range(3):

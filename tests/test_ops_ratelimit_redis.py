@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from apps import http_client, running_app
+from apps import http_client, running
 from wlbtrack.config import Settings
 
 if TYPE_CHECKING:
@@ -20,8 +20,8 @@ REDIS_URL = os.environ["WLBTRACK_TEST_REDIS_URL"]
 
 async def test_two_instances_share_one_allowance_per_token(settings: Settings, make_token: MakeToken) -> None:
     token, other = await make_token("viewer"), await make_token("viewer")
-    shared = {"rate_limit": "4/day", "redis_url": REDIS_URL}
-    async with running_app(settings, **shared) as first, running_app(settings, **shared) as second:
+    shared: dict[str, Any] = {"rate_limit": "4/day", "redis_url": REDIS_URL}
+    async with running(settings, **shared) as first, running(settings, **shared) as second:
         async with http_client(first, token) as a, http_client(second, token) as b:
             statuses = [(await http.get("/api/v1/campaigns")).status_code for http in (a, b, a, b)]
             assert statuses == [200, 200, 200, 200]
@@ -39,11 +39,11 @@ async def test_concurrent_requests_through_several_instances_are_all_counted(
     settings: Settings, make_token: MakeToken
 ) -> None:
     token = await make_token("viewer")
-    shared = {"rate_limit": "10/day", "redis_url": REDIS_URL}
+    shared: dict[str, Any] = {"rate_limit": "10/day", "redis_url": REDIS_URL}
     async with (
-        running_app(settings, **shared) as one,
-        running_app(settings, **shared) as two,
-        running_app(settings, **shared) as three,
+        running(settings, **shared) as one,
+        running(settings, **shared) as two,
+        running(settings, **shared) as three,
     ):
         clients = [http_client(application, token) for application in (one, two, three)]
         try:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from wlbtrack.domain.periods import Period
+from wlbtrack.domain.periods.services import Period
 
 if TYPE_CHECKING:
     from conftest import MakeClient
@@ -60,18 +60,27 @@ async def test_get_one_period(viewer: httpx.AsyncClient) -> None:
     assert response.json()["label_ja"] == "2025年度 第4四半期"
 
 
-@pytest.mark.parametrize("code", ["2025-Q5", "2025Q1", "1999-Q1", "abcd"])
-async def test_unknown_period_is_404(viewer: httpx.AsyncClient, code: str) -> None:
+@pytest.mark.parametrize("code", ["2025-Q5", "2025Q1", "abcd", "１９９９-Q1"])
+async def test_malformed_period_in_the_path_is_404(viewer: httpx.AsyncClient, code: str) -> None:
     response = await viewer.get(f"/api/v1/periods/{code}")
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("application/problem+json")
 
 
-@pytest.mark.parametrize("fiscal_year", ["1999", "2101", "twenty", "2026.5"])
-async def test_bad_fiscal_year_is_400(viewer: httpx.AsyncClient, fiscal_year: str) -> None:
+@pytest.mark.parametrize("fiscal_year", ["twenty", "2026.5"])
+async def test_malformed_fiscal_year_is_400(viewer: httpx.AsyncClient, fiscal_year: str) -> None:
     response = await viewer.get("/api/v1/periods", params={"fiscal_year": fiscal_year})
     assert response.status_code == 400
     assert "fiscal_year" in response.json()["detail"]
+
+
+async def test_fiscal_years_outside_the_plan_are_422(viewer: httpx.AsyncClient) -> None:
+    next_year = Period.containing(datetime.now(ZoneInfo("Asia/Tokyo")).date()).fiscal_year + 1
+    for fiscal_year in (1999, 2009, next_year, 2101):
+        response = await viewer.get("/api/v1/periods", params={"fiscal_year": fiscal_year})
+        assert response.status_code == 422, fiscal_year
+        assert response.json()["field"] == "fiscal_year"
+    assert (await viewer.get("/api/v1/periods", params={"fiscal_year": 2010})).json()["total"] == 4
 
 
 async def test_admin_closes_and_reopens_a_period(make_client: MakeClient) -> None:

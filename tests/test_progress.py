@@ -215,7 +215,7 @@ async def test_period_defaults_to_the_current_quarter(viewer: httpx.AsyncClient)
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from wlbtrack.domain.periods import Period
+    from wlbtrack.domain.periods.services import Period
 
     today = datetime.now(ZoneInfo("Asia/Tokyo")).date()
     response = await viewer.get("/api/v1/progress")

@@ -12,9 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-from litestar import Litestar
 
-from apps import http_client, running_app
+from apps import Instance, http_client, running
 from test_progress import report
 from wlbtrack.config import Settings
 
@@ -28,16 +27,16 @@ WAIT_S = 3.0
 @pytest.fixture
 async def instances(
     settings: Settings, make_token: MakeToken
-) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient, Litestar]]:
+) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient, Instance]]:
     """An admin client of instance A, a viewer client of instance B, and B (listening)."""
     admin_token, viewer_token = await make_token("admin"), await make_token("viewer")
     async with (
-        running_app(settings) as a,
-        running_app(settings) as b,
+        running(settings) as a,
+        running(settings) as b,
         http_client(a, admin_token) as writer,
         http_client(b, viewer_token) as reader,
     ):
-        await _until(lambda: b.state.data_version.live)
+        await _until(lambda: b.services.data_version.live)
         yield writer, reader, b
 
 
@@ -65,7 +64,7 @@ async def _changed(reader: httpx.AsyncClient, tag: str) -> httpx.Response:
 
 
 async def test_a_write_through_one_instance_changes_the_tag_of_another(
-    instances: tuple[httpx.AsyncClient, httpx.AsyncClient, Litestar],
+    instances: tuple[httpx.AsyncClient, httpx.AsyncClient, Instance],
 ) -> None:
     writer, reader, _ = instances
     before = await reader.get(PATH)
@@ -79,20 +78,21 @@ async def test_a_write_through_one_instance_changes_the_tag_of_another(
 
 
 async def test_without_its_listener_an_instance_reads_the_version_and_then_listens_again(
-    instances: tuple[httpx.AsyncClient, httpx.AsyncClient, Litestar],
+    instances: tuple[httpx.AsyncClient, httpx.AsyncClient, Instance],
 ) -> None:
     writer, reader, b = instances
     before = await reader.get(PATH)
-    lost = b.state.data_version.connection
+    lost = b.services.data_version.connection
+    assert lost is not None
     await lost.close()
-    assert not b.state.data_version.live
+    assert not b.services.data_version.live
 
     await report(writer, "1.1.1", "children", "2025-Q1", "on_track")
     at_once = await reader.get(PATH, headers={"If-None-Match": before.headers["etag"]})
     assert at_once.headers["etag"] != before.headers["etag"]
     assert _on_track(at_once) == 1
 
-    await _until(lambda: b.state.data_version.live and b.state.data_version.connection is not lost)
+    await _until(lambda: b.services.data_version.live and b.services.data_version.connection is not lost)
     await report(writer, "1.1.1", "children", "2025-Q1", "delayed")
     again = await _changed(reader, at_once.headers["etag"])
     assert _on_track(again) == 0

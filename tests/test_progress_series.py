@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from test_progress import build_fixture, pairs, plan
-from wlbtrack.domain.periods import Period, periods_between
+from wlbtrack.domain.periods.services import Period, periods_between
 
 if TYPE_CHECKING:
     from conftest import MakeClient

@@ -6,6 +6,7 @@ use any application loader code, so they check the data file itself.
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -32,18 +33,19 @@ SEPARATORS = r"[,，、]"
 
 
 @pytest.fixture(scope="module")
-def data():
+def data() -> dict[str, Any]:
     with CATALOGUE.open(encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        loaded: dict[str, Any] = yaml.safe_load(fh)
+        return loaded
 
 
 @pytest.fixture(scope="module")
-def doc():
+def doc() -> str:
     return SOURCE.read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
-def detail(doc):
+def detail(doc: str) -> str:
     """The detailed section (after the overview); the contents page repeats the heading."""
     start = doc.rfind("1 実現のための仕掛け：その1")
     assert start > doc.find("主な取り組み"), "detailed section not found after the overview"
@@ -51,12 +53,12 @@ def detail(doc):
 
 
 @pytest.fixture(scope="module")
-def overview_guideline_groups(doc):
+def overview_guideline_groups(doc: str) -> list[list[str]]:
     """The overview diagram's 推進に向けた取り組みの目安 bullets, one list per direction."""
     lines = doc.split("\n")
     start = lines.index("推進に向けた取り組みの目安")
     end = lines.index("主な取り組み", start)
-    groups = [[]]
+    groups: list[list[str]] = [[]]
     for line in lines[start + 1 : end]:
         s = line.strip()
         if not s:
@@ -69,7 +71,7 @@ def overview_guideline_groups(doc):
 
 
 @pytest.fixture(scope="module")
-def overview_diagram(doc):
+def overview_diagram(doc: str) -> str:
     """Overview diagram text from 実現のための仕掛け to the bullets, whitespace removed."""
     start = doc.index("実現のための仕掛け\n")
     end = doc.index("推進に向けた取り組みの目安", start)
@@ -77,14 +79,14 @@ def overview_diagram(doc):
 
 
 @pytest.fixture(scope="module")
-def contents_directions(doc):
+def contents_directions(doc: str) -> list[str]:
     return re.findall(r"^○(.+)\t\d+$", doc, flags=re.M)
 
 
 @pytest.fixture(scope="module")
-def table_rows(detail):
+def table_rows(detail: str) -> list[tuple[str, ...]]:
     """Rows of the detailed tables: (guideline text or '', initiatives cell, 担当部 cell)."""
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for line in detail.split("\n"):
         if "\t" not in line or line.startswith("推進に向けた"):
             continue
@@ -97,34 +99,34 @@ def table_rows(detail):
 # --------------------------------------------------------------------------- helpers
 
 
-def directions(data):
+def directions(data: dict[str, Any]) -> list[dict[str, Any]]:
     return [d for c in data["campaigns"] for d in c["directions"]]
 
 
-def guidelines(data):
+def guidelines(data: dict[str, Any]) -> list[dict[str, Any]]:
     return [g for d in directions(data) for g in d["guidelines"]]
 
 
-def guideline(data, code):
+def guideline(data: dict[str, Any], code: str) -> dict[str, Any]:
     found = [g for g in guidelines(data) if g["code"] == code]
     assert len(found) == 1, code
     return found[0]
 
 
-def direction(data, code):
+def direction(data: dict[str, Any], code: str) -> dict[str, Any]:
     found = [d for d in directions(data) if d["code"] == code]
     assert len(found) == 1, code
     return found[0]
 
 
-def groups(data):
+def groups(data: dict[str, Any]) -> list[dict[str, Any]]:
     return [ig for g in guidelines(data) for ig in g["initiative_groups"]]
 
 
 # --------------------------------------------------------------------------- counts
 
 
-def test_counts(data):
+def test_counts(data: dict[str, Any]) -> None:
     assert len(data["campaigns"]) == 3
     assert len(directions(data)) == 13
     gls = guidelines(data)
@@ -137,7 +139,9 @@ def test_counts(data):
     assert len(groups(data)) == 53
 
 
-def test_document_counts(table_rows, overview_guideline_groups):
+def test_document_counts(
+    table_rows: list[tuple[str, ...]], overview_guideline_groups: list[list[str]]
+) -> None:
     """The document itself: 29 guideline rows in the tables, 29 目安 in 13 overview groups."""
     assert len([r for r in table_rows if r[0]]) == 29
     assert len(table_rows) == 53
@@ -145,13 +149,15 @@ def test_document_counts(table_rows, overview_guideline_groups):
     assert sum(len(g) for g in overview_guideline_groups) == 29
 
 
-def test_guidelines_per_direction_match_overview(data, overview_guideline_groups):
+def test_guidelines_per_direction_match_overview(
+    data: dict[str, Any], overview_guideline_groups: list[list[str]]
+) -> None:
     per_direction = [len(d["guidelines"]) for d in directions(data)]
     assert per_direction == [len(g) for g in overview_guideline_groups]
     assert per_direction == [4, 3, 3, 3, 2, 3, 1, 1, 2, 2, 2, 1, 2]
 
 
-def test_every_group_has_initiatives_and_departments(data):
+def test_every_group_has_initiatives_and_departments(data: dict[str, Any]) -> None:
     for g in guidelines(data):
         assert g["initiative_groups"], g["code"]
         for ig in g["initiative_groups"]:
@@ -164,7 +170,7 @@ def test_every_group_has_initiatives_and_departments(data):
 # --------------------------------------------------------------------------- departments
 
 
-def test_departments_exact(data):
+def test_departments_exact(data: dict[str, Any]) -> None:
     assert [(d["code"], d["name"]) for d in data["departments"]] == EXPECTED_DEPARTMENTS
     for d in data["departments"]:
         assert re.fullmatch(r"[a-z]+(-[a-z]+)*", d["code"])
@@ -172,14 +178,14 @@ def test_departments_exact(data):
         assert d["name_en"].isascii()
 
 
-def test_department_references_exist_and_all_used(data):
+def test_department_references_exist_and_all_used(data: dict[str, Any]) -> None:
     known = {d["code"] for d in data["departments"]}
     used = [c for ig in groups(data) for c in ig["departments"]]
     assert set(used) <= known
     assert set(used) == known
 
 
-def test_departments_in_order_of_first_appearance(data):
+def test_departments_in_order_of_first_appearance(data: dict[str, Any]) -> None:
     order = []
     for ig in groups(data):
         for c in ig["departments"]:
@@ -188,7 +194,7 @@ def test_departments_in_order_of_first_appearance(data):
     assert order == [d["code"] for d in data["departments"]]
 
 
-def test_department_names_in_document(data, doc):
+def test_department_names_in_document(data: dict[str, Any], doc: str) -> None:
     squashed = re.sub(r"\s+", "", doc)
     for d in data["departments"]:
         assert d["name"] in squashed, d["name"]
@@ -199,7 +205,7 @@ def test_department_names_in_document(data, doc):
 # --------------------------------------------------------------------------- codes
 
 
-def test_codes_unique_and_well_formed(data):
+def test_codes_unique_and_well_formed(data: dict[str, Any]) -> None:
     all_codes = []
     for ci, c in enumerate(data["campaigns"], 1):
         assert isinstance(c["code"], str)
@@ -220,7 +226,7 @@ def test_codes_unique_and_well_formed(data):
     assert len(dept_codes) == len(set(dept_codes))
 
 
-def test_direction_codes(data):
+def test_direction_codes(data: dict[str, Any]) -> None:
     assert [d["code"] for d in directions(data)] == [
         "1.1",
         "1.2",
@@ -241,7 +247,7 @@ def test_direction_codes(data):
 # --------------------------------------------------------------------------- verbatim text
 
 
-def test_texts_verbatim_in_document(data, doc, detail):
+def test_texts_verbatim_in_document(data: dict[str, Any], doc: str, detail: str) -> None:
     for c in data["campaigns"]:
         assert c["tagline"] in detail, c["tagline"]
         assert f"{c['code']} {c['mechanism']}" in detail
@@ -258,7 +264,7 @@ def test_texts_verbatim_in_document(data, doc, detail):
             assert not re.search(SEPARATORS, name), f"unsplit initiative: {name}"
 
 
-def test_campaigns_literal(data):
+def test_campaigns_literal(data: dict[str, Any]) -> None:
     assert [(c["code"], c["name"], c["tagline"], c["mechanism"]) for c in data["campaigns"]] == [
         (
             "1",
@@ -281,7 +287,7 @@ def test_campaigns_literal(data):
     ]
 
 
-def test_rows_match_detailed_tables(data, table_rows):
+def test_rows_match_detailed_tables(data: dict[str, Any], table_rows: list[tuple[str, ...]]) -> None:
     """Each table row, in document order, is one initiative group of the right guideline."""
     names = {d["code"]: d["name"] for d in data["departments"]}
     flat = [(g, ig) for g in guidelines(data) if g.get("source") == "table" for ig in g["initiative_groups"]]
@@ -298,7 +304,7 @@ def test_rows_match_detailed_tables(data, table_rows):
 # --------------------------------------------------------------------------- spot checks
 
 
-def test_spot_checks_section_1(data):
+def test_spot_checks_section_1(data: dict[str, Any]) -> None:
     g = guideline(data, "1.1.1")
     assert g["text"] == "子育てや子どもの生活への支援に取り組めます。"
     assert len(g["initiative_groups"]) == 4
@@ -342,7 +348,7 @@ def test_spot_checks_section_1(data):
     )
 
 
-def test_spot_checks_section_2(data):
+def test_spot_checks_section_2(data: dict[str, Any]) -> None:
     g = guideline(data, "2.1.2")
     assert g["initiative_groups"][0]["departments"] == ["sports-promotion", "education-board"]
     assert g["initiative_groups"][0]["initiatives"] == [
@@ -378,7 +384,7 @@ def test_spot_checks_section_2(data):
     assert direction(data, "2.5")["name"] == "農を生かした地域活動の充実"
 
 
-def test_spot_checks_section_3(data):
+def test_spot_checks_section_3(data: dict[str, Any]) -> None:
     assert direction(data, "3.2")["name"] == "多様な求職者と就業とのマッチング"
     assert direction(data, "3.1")["name"] == "中小企業における男女共同参画、ワーク・ライフ・バランス支援"
     assert guideline(data, "3.3.2")["initiative_groups"][0]["departments"] == [
@@ -411,7 +417,7 @@ def test_spot_checks_section_3(data):
 # --------------------------------------------------------------------------- variant notes
 
 
-def test_known_variant_notes(data):
+def test_known_variant_notes(data: dict[str, Any]) -> None:
     assert "取り組みます" in guideline(data, "1.1.1")["note"]
     assert "農を活かした" in direction(data, "2.5")["note"]
     assert "就業のマッチング" in direction(data, "3.2")["note"]
@@ -420,8 +426,11 @@ def test_known_variant_notes(data):
 
 
 def test_notes_exactly_where_document_disagrees(
-    data, overview_guideline_groups, overview_diagram, contents_directions
-):
+    data: dict[str, Any],
+    overview_guideline_groups: list[list[str]],
+    overview_diagram: str,
+    contents_directions: list[str],
+) -> None:
     """A note is present iff the overview/contents wording differs from the table's."""
     assert len(contents_directions) == 13
     for d, ov_group, contents_name in zip(

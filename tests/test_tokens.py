@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
-from apps import http_client, running_app
+from apps import http_client, running
 from wlbtrack.config import Settings
 
 if TYPE_CHECKING:
@@ -208,7 +208,7 @@ async def test_cached_token_is_refused_as_soon_as_it_is_revoked_here(
 ) -> None:
     admin_token, viewer_token = await make_token("admin"), await make_token("viewer", label="cached")
     async with (
-        running_app(settings, token_cache_ttl=300) as application,
+        running(settings, token_cache_ttl=300) as application,
         http_client(application, admin_token) as admin,
         http_client(application, viewer_token) as viewer,
     ):
@@ -226,10 +226,10 @@ async def test_concurrent_requests_with_an_uncached_token_look_it_up_once(
 
     token = await make_token("viewer", label="burst")
     async with (
-        running_app(settings, token_cache_ttl=300) as application,
+        running(settings, token_cache_ttl=300) as application,
         http_client(application, token) as viewer,
     ):
-        engine = application.state.database.engine.sync_engine
+        engine = application.services.database.engine.sync_engine
         lookups: list[str] = []
 
         def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:

@@ -1,23 +1,30 @@
-"""The Litestar application: routes, dependencies, plugins and OpenAPI."""
+"""The Litestar application: routes, dependencies, middleware, lifespan and OpenAPI, wired in one place.
+
+Request pipeline, outermost first: RequestPipeline (request id, security headers, metrics, access log) →
+Litestar: CORS → routing → BearerAuth on /api/v1 (token → principal, then the rate limit) → guards →
+the handler's dependencies and its strictly decoded body (StrictBody) → the handler. Errors anywhere
+become problem documents (lib.errors).
+"""
 
 from __future__ import annotations
 
 import gc
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from litestar import Litestar, Request, Router
-from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
 
 from wlbtrack import __version__
 from wlbtrack.config import Settings, get_settings
-from wlbtrack.db import Database, provide_session, provide_write_session
+from wlbtrack.db import ReadSession, WriteSession
 from wlbtrack.domain.auth.controllers import TokenController
-from wlbtrack.domain.auth.middleware import bearer_token_middleware
-from wlbtrack.domain.auth.tokens import Principal, TokenCache, principal_fetcher
+from wlbtrack.domain.auth.middleware import BearerAuth
+from wlbtrack.domain.auth.services import Principal
 from wlbtrack.domain.catalogue.controllers import (
     CampaignController,
     DepartmentController,
@@ -25,29 +32,27 @@ from wlbtrack.domain.catalogue.controllers import (
     GuidelineController,
     InitiativeController,
 )
-from wlbtrack.domain.catalogue.shortcut import CatalogueShortcut
-from wlbtrack.domain.catalogue.snapshot import Catalogue, CatalogueCache
-from wlbtrack.domain.health import health, ready
-from wlbtrack.domain.progress.controllers import ProgressController
-from wlbtrack.domain.progress.export_controller import ExportController
+from wlbtrack.domain.catalogue.services import Catalogue
+from wlbtrack.domain.periods.controllers import PeriodController
+from wlbtrack.domain.progress.controllers import ExportController, ProgressController
+from wlbtrack.domain.progress.services import ProgressService
 from wlbtrack.domain.reporting.controllers import (
     GuidelineIndicatorController,
     IndicatorController,
     ReportController,
     SubmissionController,
 )
-from wlbtrack.domain.reporting.period_controller import PeriodController
-from wlbtrack.lib.data_version import DataVersion
 from wlbtrack.lib.errors import (
     DATABASE_OUTAGE_ERRORS,
     database_unavailable,
     problem_details_plugin,
     unexpected_error,
 )
-from wlbtrack.lib.metrics import mark_process_dead, metrics_endpoint
-from wlbtrack.lib.outer import wrap_outer_layers
-from wlbtrack.lib.ratelimit import rate_limit_middleware, rate_limiter
+from wlbtrack.lib.health import health, ready
+from wlbtrack.lib.metrics import metrics_controller, pool_observer
+from wlbtrack.lib.pipeline import RequestPipeline
 from wlbtrack.lib.security import cors_config
+from wlbtrack.services import Services
 
 API_PREFIX = "/api/v1"
 API_DESCRIPTION = """\
@@ -65,33 +70,6 @@ The plan is a catalogue:
 Every operation under `/api/v1` needs `Authorization: Bearer <token>`. Errors are
 `application/problem+json` (RFC 9457); `detail` names the offending field.
 """
-
-
-async def provide_catalogue(state: State) -> Catalogue:
-    """The current catalogue snapshot."""
-    cache: CatalogueCache = state.catalogue_cache
-    return await cache.get()
-
-
-async def provide_database(state: State) -> Database:
-    """The process's database handle."""
-    database: Database = state.database
-    return database
-
-
-async def provide_principal(request: Request[Principal, str, Any]) -> Principal:
-    """The authenticated caller."""
-    return request.user
-
-
-async def freeze_startup_objects(_app: Litestar) -> None:
-    """Exempt what startup allocated (modules, app, schemas) from garbage collection.
-
-    A full collection otherwise scans ~120,000 long-lived objects, stalling every request for 30-100 ms
-    (benchmarks/RESULTS.md, Findings); frozen, it scans only what requests left behind.
-    """
-    gc.collect()
-    gc.freeze()
 
 
 def api_routes() -> list[Any]:
@@ -113,45 +91,75 @@ def api_routes() -> list[Any]:
     ]
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
-    """Build the application for the given (or the environment's) settings."""
-    settings = settings or get_settings()
+def dependencies(services: Services) -> dict[str, Provide]:
+    """What handlers may ask for by name, each typed, each taken from the services container."""
 
-    async def open_database(app: Litestar) -> None:
-        database = Database(settings)
-        app.state.database = database
-        app.state.settings = settings
-        app.state.data_version = DataVersion(database)
-        app.state.data_version.start()
-        sessions = database.read_sessions
-        app.state.catalogue_cache = CatalogueCache(sessions, ttl=settings.catalogue_ttl)
-        app.state.token_cache = TokenCache(settings.token_cache_ttl, principal_fetcher(sessions))
-        app.state.rate_limiter = rate_limiter(settings.rate_limit, settings.redis_url)
+    async def provide_catalogue() -> Catalogue:
+        return await services.catalogue.get()
 
-    async def close_database(app: Litestar) -> None:
-        await app.state.data_version.stop()
-        await app.state.database.dispose()
-        if app.state.rate_limiter is not None:
-            await app.state.rate_limiter.counter.close()
-        mark_process_dead()
+    async def provide_session() -> AsyncGenerator[ReadSession, None]:
+        async with services.database.read_sessions() as session:
+            yield session
 
+    async def provide_write_session() -> AsyncGenerator[WriteSession, None]:
+        async with services.database.write_sessions() as session:
+            yield session
+
+    def provide_progress(catalogue: NamedDependency[Catalogue]) -> ProgressService:
+        return ProgressService(catalogue, services.periods, services.responses)
+
+    def constant(value: Any) -> Provide:
+        return Provide(lambda: value, sync_to_thread=False, use_cache=True)
+
+    return {
+        "database": constant(services.database),
+        "periods": constant(services.periods),
+        "tokens": constant(services.tokens),
+        "catalogue": Provide(provide_catalogue),
+        "session": Provide(provide_session),
+        "write_session": Provide(provide_write_session),
+        "progress": Provide(provide_progress, sync_to_thread=False),
+    }
+
+
+def provide_principal(request: Request[Principal, str, Any]) -> Principal:
+    """The caller BearerAuth authenticated."""
+    return request.user
+
+
+@asynccontextmanager
+async def frozen_startup_objects(_app: Litestar) -> AsyncIterator[None]:
+    """Exempt what startup allocated (modules, app, schemas) from garbage collection.
+
+    A full collection otherwise scans ~120,000 long-lived objects, stalling every request for 30-100 ms
+    (benchmarks/RESULTS.md, Findings); frozen, it scans only what requests left behind.
+    """
+    gc.collect()
+    gc.freeze()
+    yield
+
+
+def create_app(settings: Settings | None = None) -> RequestPipeline:
+    """The application for the given (or the environment's) settings, as `wlbtrack serve` runs it."""
+    return build_app(Services.build(settings or get_settings()))
+
+
+def build_app(services: Services) -> RequestPipeline:
+    """The application around these services."""
+    settings = services.settings
+    observe_pool = pool_observer(services.database.engine.pool)
     api = Router(
         path=API_PREFIX,
         route_handlers=api_routes(),
-        middleware=[bearer_token_middleware(), rate_limit_middleware()],
         security=[{"BearerToken": []}],
-        dependencies={"principal": Provide(provide_principal)},
+        dependencies={"principal": Provide(provide_principal, sync_to_thread=False)},
     )
+    metrics = [metrics_controller(settings.metrics_token, observe_pool)] if settings.metrics else []
     app = Litestar(
-        route_handlers=[health, ready, api, *([metrics_endpoint] if settings.metrics else [])],
-        on_startup=[open_database, freeze_startup_objects],
-        on_shutdown=[close_database],
-        dependencies={
-            "database": Provide(provide_database),
-            "session": Provide(provide_session),
-            "write_session": Provide(provide_write_session),
-            "catalogue": Provide(provide_catalogue),
-        },
+        route_handlers=[health, ready, api, *metrics],
+        lifespan=[services.lifespan, frozen_startup_objects],
+        middleware=[BearerAuth(tokens=services.tokens, limiter=services.rate_limiter)],
+        dependencies=dependencies(services),
         plugins=[problem_details_plugin()],
         exception_handlers={
             **dict.fromkeys(DATABASE_OUTAGE_ERRORS, database_unavailable),
@@ -163,7 +171,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
         logging_config=None,  # `wlbtrack serve` configures JSON logging (wlbtrack.lib.logs)
         debug=settings.debug,
     )
-    return wrap_outer_layers(app, settings, shortcut=CatalogueShortcut(API_PREFIX))
+    # Outside Litestar, because Litestar's middleware never sees 404s, 405s, CORS preflights or errors
+    # raised by other middleware (RequestPipeline's docstring; litestar-org/litestar#175).
+    return RequestPipeline(
+        app,
+        clock=services.clock,
+        hsts_seconds=settings.hsts_seconds,
+        metrics=settings.metrics,
+        observe_pool=observe_pool,
+    )
 
 
 def openapi_config() -> OpenAPIConfig:

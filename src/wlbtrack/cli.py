@@ -15,7 +15,7 @@ from wlbtrack.config import get_settings
 from wlbtrack.domain.catalogue.seed import SeedError
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
+    from wlbtrack.db import WriteSession
 
 T = TypeVar("T")
 
@@ -114,7 +114,7 @@ def openapi(output: Path | None) -> None:
 
     from wlbtrack.app import create_app
 
-    schema = json.loads(encode_json(create_app().openapi_schema.to_schema()))
+    schema = json.loads(encode_json(create_app().app.openapi_schema.to_schema()))
     document = json.dumps(schema, ensure_ascii=False, indent=2) + "\n"
     if output is None:
         sys.stdout.write(document)
@@ -122,7 +122,7 @@ def openapi(output: Path | None) -> None:
         output.write_text(document, encoding="utf-8")
 
 
-def _in_write_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+def _in_write_transaction(work: Callable[[WriteSession], Awaitable[T]]) -> T:
     """Run `work` in one write transaction on the configured database."""
     from wlbtrack.db import Database
 
@@ -150,37 +150,38 @@ def token() -> None:
 )
 def token_create(role: str, department: str | None, label: str | None) -> None:
     """Create a token and print it alone on standard output (it is shown only once)."""
-    from wlbtrack.domain.auth.service import TokenError, create_token
+    from wlbtrack.domain.auth.services import TokenError, create_token
 
     if label is not None and (not label.strip() or len(label) > 200 or "\x00" in label):
         raise click.BadParameter("must be 1–200 characters, not blank", param_hint="--name")
     try:
-        secret, row = _in_write_transaction(lambda session: create_token(session, role, department, label))
+        secret, created = _in_write_transaction(
+            lambda session: create_token(session, role, department, label)
+        )
     except TokenError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(secret)
-    click.echo(f"created token {row.id} ({row.role}, label {row.label!r})", err=True)
+    click.echo(f"created token {created.id} ({created.role}, label {created.label!r})", err=True)
 
 
 @token.command("list")
 def token_list() -> None:
     """List tokens: id, role, department, label, created, and revoked (or 'active')."""
-    from wlbtrack.domain.auth.service import list_tokens
+    from wlbtrack.domain.auth.services import list_tokens
 
     click.echo("id\trole\tdepartment\tlabel\tcreated_at\trevoked_at")
-    for row, department in _in_write_transaction(list_tokens):
+    for row in _in_write_transaction(list_tokens):
         revoked = row.revoked_at.isoformat() if row.revoked_at else "active"
-        click.echo(
-            f"{row.id}\t{row.role}\t{department or '-'}\t{row.label}\t{row.created_at.isoformat()}\t{revoked}"
-        )
+        fields = (row.id, row.role, row.department or "-", row.label, row.created_at.isoformat(), revoked)
+        click.echo("\t".join(str(field) for field in fields))
 
 
 @token.command("revoke")
 @click.argument("token_id", type=click.IntRange(1, 2**31 - 1))
 def token_revoke(token_id: int) -> None:
     """Revoke a token by id: it gets 401 from then on."""
-    from wlbtrack.domain.auth.service import revoke_token
+    from wlbtrack.domain.auth.services import revoke_token
 
-    if _in_write_transaction(lambda session: revoke_token(session, token_id)) is None:
+    if not _in_write_transaction(lambda session: revoke_token(session, token_id)):
         raise click.ClickException(f"no token with id {token_id}")
     click.echo(f"token {token_id} revoked", err=True)

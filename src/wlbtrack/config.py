@@ -52,11 +52,6 @@ class Settings:
     shutdown_timeout: int = field(default_factory=lambda: int(_env("SHUTDOWN_TIMEOUT", "30")))
     debug: bool = field(default_factory=lambda: _env_bool("DEBUG", False))
 
-    @property
-    def is_sqlite(self) -> bool:
-        """Whether the configured database is SQLite."""
-        return self.database_url.startswith("sqlite")
-
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator
 from typing import Any
 
-from litestar.di import NamedDependency
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DisconnectionError
@@ -91,16 +89,29 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+class ReadSession(AsyncSession):
+    """A session for reads; on SQLite its transactions begin DEFERRED (no write lock)."""
+
+
+class WriteSession(AsyncSession):
+    """A session for writes; on SQLite its transactions begin IMMEDIATE, taking the write lock first.
+
+    Functions that write take a WriteSession, so that a read session cannot be handed to them.
+    """
+
+
 class Database:
     """The engine plus session factories for reads and for writes."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.engine = create_engine(settings)
-        self.read_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.read_sessions = async_sessionmaker(self.engine, class_=ReadSession, expire_on_commit=False)
         self.write_sessions = async_sessionmaker(
-            self.engine.execution_options(write=True), expire_on_commit=False
+            self.engine.execution_options(write=True), class_=WriteSession, expire_on_commit=False
         )
+        # what the database is, for cache keys: the URL without its password
+        self.identity = self.engine.url.render_as_string(hide_password=True)
         # one-statement reads (version counters): on PostgreSQL no BEGIN/ROLLBACK around the statement
         self.single_reads = (
             self.engine.execution_options(isolation_level="AUTOCOMMIT")
@@ -111,15 +122,3 @@ class Database:
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
-
-
-async def provide_session(database: NamedDependency[Database]) -> AsyncGenerator[AsyncSession, None]:
-    """A read session for one request."""
-    async with database.read_sessions() as session:
-        yield session
-
-
-async def provide_write_session(database: NamedDependency[Database]) -> AsyncGenerator[AsyncSession, None]:
-    """A write session for one request; on SQLite it takes the write lock when it begins."""
-    async with database.write_sessions() as session:
-        yield session

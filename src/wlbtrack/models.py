@@ -13,10 +13,8 @@ from wlbtrack.domain.catalogue.models import (
     InitiativeGroupDepartment,
     Responsibility,
 )
+from wlbtrack.domain.periods.models import ClosedPeriod
 from wlbtrack.domain.reporting.models import (
-    ChangeCounter,
-    ClosedPeriod,
-    IdempotencyRecord,
     Indicator,
     IndicatorRevision,
     IndicatorValue,
@@ -24,6 +22,8 @@ from wlbtrack.domain.reporting.models import (
     Report,
     ReportRevision,
 )
+from wlbtrack.lib.changes import ChangeCounter
+from wlbtrack.lib.idempotency import IdempotencyRecord
 
 metadata = SQLModel.metadata
 

@@ -1,1 +1,1 @@
-"""Shared building blocks: column types, errors, pagination."""
+"""Shared building blocks every domain uses; nothing here imports a domain."""

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
-from sqlalchemy import text, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
-from sqlmodel import col, select
-from sqlmodel.sql.expression import SelectOfScalar
+from typing import Any
 
-from wlbtrack.domain.reporting.models import ChangeCounter
+from sqlalchemy import Select, Text, cast, func, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlmodel import Field, SQLModel
+
+from wlbtrack.lib.tables import table
 
 CATALOGUE = "catalogue"
 DATA = "data"
 DATA_CHANNEL = "wlbtrack_data"  # PostgreSQL NOTIFY channel: the data version, sent on commit
 BUMPED = "wlbtrack.data_version"  # session.info key: the data version this session's transaction wrote
 
-_BUMP_AND_NOTIFY = text(
-    "WITH bumped AS (UPDATE change_counter SET version = version + 1 WHERE name = :name RETURNING version) "
-    f"SELECT version, pg_notify('{DATA_CHANNEL}', version::text) FROM bumped"
-)
+
+class ChangeCounter(SQLModel, table=True):
+    """A version number bumped by every write to an area, so caches and ETags know when data changed."""
+
+    __tablename__ = "change_counter"
+
+    name: str = Field(max_length=32, primary_key=True)
+    version: int = 0
+
+
+COUNTER = table(ChangeCounter)
 
 
 async def bump(session: AsyncSession, name: str) -> None:
@@ -26,23 +34,24 @@ async def bump(session: AsyncSession, name: str) -> None:
     The new data version is kept in `session.info[BUMPED]`; on PostgreSQL it is also sent on DATA_CHANNEL,
     which PostgreSQL delivers to listeners only when the transaction commits.
     """
+    bumped = (
+        update(COUNTER)
+        .where(COUNTER.c.name == name)
+        .values(version=COUNTER.c.version + 1)
+        .returning(COUNTER.c.version)
+    )
     if name == DATA and session.get_bind().dialect.name == "postgresql":
-        version = (await session.execute(_BUMP_AND_NOTIFY, {"name": name})).scalars().one()
+        step = bumped.cte("bumped")
+        notify = select(step.c.version, func.pg_notify(DATA_CHANNEL, cast(step.c.version, Text)))
+        version = (await session.execute(notify)).scalars().one()
     else:
-        version = (
-            await session.execute(
-                update(ChangeCounter)
-                .where(col(ChangeCounter.name) == name)
-                .values(version=ChangeCounter.version + 1)
-                .returning(col(ChangeCounter.version))
-            )
-        ).scalar_one()
+        version = (await session.execute(bumped)).scalar_one()
     if name == DATA:
         session.info[BUMPED] = int(version)
 
 
-def _version(name: str) -> SelectOfScalar[int]:
-    return select(ChangeCounter.version).where(ChangeCounter.name == name)
+def _version(name: str) -> Select[Any]:
+    return select(COUNTER.c.version).where(COUNTER.c.name == name)
 
 
 async def current(session: AsyncSession, name: str) -> int:

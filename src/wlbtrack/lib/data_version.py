@@ -7,7 +7,7 @@ import contextlib
 import logging
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
+import asyncpg
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -33,7 +33,7 @@ class DataVersion:
         self._live = False
         self._lost = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        session_class = type("WriteSession", (Session,), {})
+        session_class = type("DataVersionSession", (Session,), {})  # events of this instance only
         event.listen(session_class, "after_commit", self._committed)
         event.listen(session_class, "after_rollback", self._rolled_back)
         database.write_sessions.configure(sync_session_class=session_class)

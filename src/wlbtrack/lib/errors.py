@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.plugins.problem_details import (
     ProblemDetailsConfig,
     ProblemDetailsException,
@@ -17,8 +18,6 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, Opera
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 logger = logging.getLogger("wlbtrack.errors")
-
-PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 
 class ProblemError(ProblemDetailsException):
@@ -57,8 +56,10 @@ def _validation_errors(exc: ValidationException) -> list[dict[str, Any]]:
     if isinstance(exc.extra, list):
         for item in exc.extra:
             if isinstance(item, dict):
-                key = item.get("key") or item.get("source") or "body"
-                errors.append({"field": str(key), "message": str(item.get("message", "invalid value"))})
+                key = str(item.get("key") or item.get("source") or "body")
+                # Litestar names the request body `data`; the API calls it `body` (e.g. an empty body)
+                field = "body" if key == "data" and item.get("source") == "body" else key
+                errors.append({"field": field, "message": str(item.get("message", "invalid value"))})
     return errors
 
 
@@ -66,6 +67,8 @@ def http_exception_to_problem(exc: HTTPException) -> ProblemDetailsException:
     """Turn Litestar's HTTP errors into problem documents with field-naming details."""
     if isinstance(exc, ProblemDetailsException):
         return exc
+    if isinstance(exc, RequestEntityTooLarge):
+        return ProblemError(413, "body: larger than the 1 MB limit", field="body")
     if isinstance(exc, ValidationException):
         errors = _validation_errors(exc)
         if errors:

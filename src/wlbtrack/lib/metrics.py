@@ -7,23 +7,17 @@ import hmac
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from litestar import Request, Response, get
-from litestar.types import HTTPScope, Scope
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    REGISTRY,
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    generate_latest,
-    multiprocess,
-)
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from litestar.plugins.prometheus import PrometheusController
+from litestar.types import HTTPScope
+from prometheus_client import Counter, Gauge, Histogram, multiprocess
 from sqlalchemy.pool import Pool, QueuePool
 
 from wlbtrack.lib.errors import ProblemError
@@ -57,9 +51,9 @@ POOL_SIZE = Gauge(
 )
 
 
-def record_submission(department: str, kind: str = "report") -> None:
-    """Count one stored submission (kind: report, value or batch) for a department; call after commit."""
-    SUBMISSIONS.labels(department=department, kind=kind).inc()
+def record_submission(department: str, kind: str, count: int = 1) -> None:
+    """Count stored submissions (kind: report, value or batch) for a department; call after commit."""
+    SUBMISSIONS.labels(department=department, kind=kind).inc(count)
 
 
 @functools.cache
@@ -70,26 +64,6 @@ def _request_metrics(method: str, route: str, status: int) -> tuple[Counter, His
     )
 
 
-def observe_pool(pool: Pool) -> None:
-    """Set the pool gauges from a SQLAlchemy pool."""
-    if not isinstance(pool, QueuePool):
-        return
-    POOL_CONNECTIONS.labels(state="in_use").set(pool.checkedout())
-    POOL_CONNECTIONS.labels(state="idle").set(pool.checkedin())
-    POOL_SIZE.set(pool.size())
-
-
-def _pool_of(scope: Scope) -> Pool | None:
-    database = getattr(scope["litestar_app"].state, "database", None)
-    return None if database is None else database.engine.pool
-
-
-def observe_pool_of(scope: Scope) -> None:
-    """Set the pool gauges from the application's database pool, if it has one."""
-    if (pool := _pool_of(scope)) is not None:
-        observe_pool(pool)
-
-
 def record_request(scope: HTTPScope, status: int, seconds: float) -> None:
     """Count and time one HTTP request by route template (not raw path, so label values stay few)."""
     requests, latency = _request_metrics(scope["method"], scope.get("path_template") or "unmatched", status)
@@ -97,13 +71,16 @@ def record_request(scope: HTTPScope, status: int, seconds: float) -> None:
     latency.observe(seconds)
 
 
-def _registry() -> CollectorRegistry:
-    """This process's registry, or one that merges every worker's files in multiprocess mode."""
-    if MULTIPROCESS_ENV not in os.environ:
-        return REGISTRY
-    registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-    return registry
+def pool_observer(pool: Pool) -> Callable[[], None]:
+    """A function that sets the pool gauges from a SQLAlchemy pool (SQLite's pools have no sizes)."""
+
+    def observe() -> None:
+        if isinstance(pool, QueuePool):
+            POOL_CONNECTIONS.labels(state="in_use").set(pool.checkedout())
+            POOL_CONNECTIONS.labels(state="idle").set(pool.checkedin())
+            POOL_SIZE.set(pool.size())
+
+    return observe
 
 
 @contextmanager
@@ -127,18 +104,29 @@ def mark_process_dead() -> None:
         multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
 
 
-@get("/metrics", include_in_schema=False)
-async def metrics_endpoint(request: Request[Any, Any, Any]) -> Response[bytes]:
-    """Prometheus exposition; with WLBTRACK_METRICS_TOKEN set, only for `Authorization: Bearer <it>`."""
-    expected: str | None = request.app.state.settings.metrics_token
-    if expected is not None:
-        scheme, _, sent = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(sent.strip().encode(), expected.encode()):
+def metrics_controller(token: str | None, observe_pool: Callable[[], None]) -> type[PrometheusController]:
+    """GET /metrics: Litestar's Prometheus controller (which merges every worker's files in multiprocess
+    mode), refreshing the pool gauges first; with WLBTRACK_METRICS_TOKEN set, only for that bearer token."""
+
+    def bearer_only(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
+        assert token is not None
+        scheme, _, sent = connection.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(sent.strip().encode(), token.encode()):
             raise ProblemError(
                 401,
                 "Authorization: the metrics token is required",
                 field="Authorization",
                 headers={"WWW-Authenticate": 'Bearer realm="wlbtrack-metrics"'},
             )
-    observe_pool_of(request.scope)
-    return Response(generate_latest(_registry()), media_type=CONTENT_TYPE_LATEST)
+
+    async def refresh_pool(_request: Request[Any, Any, Any]) -> None:
+        observe_pool()
+
+    class MetricsController(PrometheusController):
+        """Prometheus exposition (text format)."""
+
+        include_in_schema = False
+        guards = [bearer_only] if token is not None else []
+        before_request = staticmethod(refresh_pool)
+
+    return MetricsController

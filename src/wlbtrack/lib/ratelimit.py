@@ -1,27 +1,28 @@
-"""Per-token rate limiting with fixed windows, counted atomically in Redis or in this process's memory."""
+"""Per-token rate limits in fixed windows aligned to the clock; `limits` parses the setting and counts.
+
+The count lives in a `limits` storage: this process's memory, or Redis (an atomic INCR + EXPIRE script),
+shared by every worker and instance. Each window has its own key, so windows start on the clock's
+multiples of their length in every process alike.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import re
-import time
 from dataclasses import dataclass
-from typing import Protocol
 
-from litestar.middleware.base import DefineMiddleware
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
+import limits
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.errors import StorageError
+from redis.asyncio import ConnectionPool
 
-from wlbtrack.lib.errors import ProblemError
+from wlbtrack.lib.clock import Clock
 
 logger = logging.getLogger("wlbtrack.ratelimit")
 
-UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
-_SPEC = re.compile(r"\s*(\d+)\s*/\s*(second|minute|hour|day)s?\s*")
-KEY_PREFIX = "wlbtrack:ratelimit:"
-COUNTED = "wlbtrack.rate_limit"  # scope key: the decision for a request already counted before routing
+KEY_PREFIX = "wlbtrack:ratelimit"
+GRANULARITIES = {"second", "minute", "hour", "day"}
+WARN_EVERY_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -36,62 +37,18 @@ class RateLimit:
         """'600/minute' (also second, hour, day); 'off' or '0' for no limit."""
         if spec.strip().lower() in {"off", "0", ""}:
             return None
-        match = _SPEC.fullmatch(spec.lower())
-        if match is None or int(match[1]) < 1:
+        try:
+            item = limits.parse(spec)
+        except ValueError:
+            item = None
+        if (
+            item is None
+            or item.amount < 1
+            or item.multiples != 1
+            or item.GRANULARITY.name not in GRANULARITIES
+        ):
             raise ValueError(f"WLBTRACK_RATE_LIMIT: expected e.g. '600/minute' or 'off', got {spec!r}")
-        return cls(limit=int(match[1]), window=UNITS[match[2]])
-
-
-class WindowCounter(Protocol):
-    """Counts hits per key and window."""
-
-    async def hit(self, key: str, window: int) -> int:
-        """Count one hit on `key` (a key already naming its window) and return the window's total."""
-        ...
-
-    async def close(self) -> None:
-        """Release connections."""
-        ...
-
-
-class MemoryCounter:
-    """Counts in this process only: a limit per token per worker, so multi-worker deployments need Redis."""
-
-    def __init__(self) -> None:
-        self._counts: dict[str, int] = {}
-        self._expiry: dict[str, float] = {}
-
-    async def hit(self, key: str, window: int) -> int:
-        """Count a hit; forget windows that have ended."""
-        now = time.monotonic()
-        if key not in self._counts:
-            for old in [k for k, expires in self._expiry.items() if expires <= now]:
-                del self._counts[old], self._expiry[old]
-            self._expiry[key] = now + window
-        self._counts[key] = self._counts.get(key, 0) + 1
-        return self._counts[key]
-
-    async def close(self) -> None:
-        """Nothing to release."""
-
-
-class RedisCounter:
-    """Counts in Redis (INCR and EXPIRE in one transaction): every worker and instance shares the count."""
-
-    def __init__(self, url: str) -> None:
-        self._redis: Redis = Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
-
-    async def hit(self, key: str, window: int) -> int:
-        """Count a hit; the key expires with its window."""
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.incr(key)
-            pipe.expire(key, window + 1)
-            count, _ = await pipe.execute()
-        return int(count)
-
-    async def close(self) -> None:
-        """Close the connection pool."""
-        await self._redis.aclose()
+        return cls(limit=item.amount, window=item.get_expiry())
 
 
 @dataclass(frozen=True)
@@ -107,38 +64,61 @@ class Decision:
 
 
 class RateLimiter:
-    """A rate limit and the counter that enforces it."""
+    """A rate limit, the storage that counts it, and the clock that says which window it is."""
 
     MAX_KEYS = 10_000
 
-    def __init__(self, rate: RateLimit, counter: WindowCounter) -> None:
+    def __init__(
+        self, rate: RateLimit, storage: Storage, clock: Clock, pool: ConnectionPool | None = None
+    ) -> None:
         self.rate = rate
-        self.counter = counter
-        self._last_warning = 0.0
+        self._storage = storage
+        self._pool = pool
+        self._clock = clock
+        self._last_warning = float("-inf")
         self._keys: dict[str, str] = {}
         self._limit = str(rate.limit)
         self._policy = f"{rate.limit};w={rate.window}"
 
+    @classmethod
+    def configured(cls, spec: str, redis_url: str | None, clock: Clock) -> RateLimiter | None:
+        """The limiter WLBTRACK_RATE_LIMIT and WLBTRACK_REDIS_URL describe, or None when limiting is off."""
+        rate = RateLimit.parse(spec)
+        if rate is None:
+            return None
+        if redis_url is None:
+            return cls(rate, MemoryStorage(wrap_exceptions=True), clock)
+        pool = ConnectionPool.from_url(redis_url, socket_connect_timeout=0.5, socket_timeout=0.5)
+        storage = RedisStorage(
+            f"async+{redis_url}",
+            implementation="redispy",
+            key_prefix=KEY_PREFIX,
+            wrap_exceptions=True,
+            connection_pool=pool,  # type: ignore[arg-type]  # passed on to redis.asyncio.Redis
+        )
+        return cls(rate, storage, clock, pool)
+
     def _key(self, token: str) -> str:
-        """The store key prefix of a token (a hash, the same in every worker), hashed once per token."""
+        """The storage key prefix of a token (a hash, the same in every worker), hashed once per token."""
         key = self._keys.get(token)
         if key is None:
             if len(self._keys) >= self.MAX_KEYS:
                 self._keys.clear()
             digest = hashlib.sha256(f"rate-limit:{token}".encode()).hexdigest()[:32]
-            key = self._keys[token] = f"{KEY_PREFIX}{digest}:"
+            key = self._keys[token] = f"{digest}:"
         return key
 
     async def check(self, token: str) -> Decision | None:
-        """Count this token's request; None when the store is unreachable (the request is let through)."""
-        now = time.time()
+        """Count this token's request; None when the storage is unreachable (the request is let through)."""
+        now = self._clock.now().timestamp()
         window_start = int(now // self.rate.window * self.rate.window)
         try:
-            count = await self.counter.hit(f"{self._key(token)}{window_start}", self.rate.window)
-        except (RedisError, OSError) as exc:
-            if now - self._last_warning > 60:
-                self._last_warning = now
-                logger.warning("rate limit store unreachable, not limiting: %s", type(exc).__name__)
+            count = await self._storage.incr(f"{self._key(token)}{window_start}", self.rate.window)
+        except (StorageError, OSError) as exc:
+            if self._clock.monotonic() - self._last_warning > WARN_EVERY_S:
+                self._last_warning = self._clock.monotonic()
+                cause = exc.storage_error if isinstance(exc, StorageError) else exc
+                logger.warning("rate limit store unreachable, not limiting: %s", type(cause).__name__)
             return None
         reset = str(max(window_start + self.rate.window - int(now), 1))
         headers = {
@@ -151,55 +131,7 @@ class RateLimiter:
             return Decision(allowed=False, headers={**headers, "Retry-After": reset})
         return Decision(allowed=True, headers=headers)
 
-
-def rate_limiter(spec: str, redis_url: str | None) -> RateLimiter | None:
-    """The limiter WLBTRACK_RATE_LIMIT and WLBTRACK_REDIS_URL describe, or None when limiting is off."""
-    rate = RateLimit.parse(spec)
-    if rate is None:
-        return None
-    return RateLimiter(rate, RedisCounter(redis_url) if redis_url else MemoryCounter())
-
-
-class RateLimitMiddleware:
-    """After authentication: limits each token, adds RateLimit-* headers, answers 429 past the limit.
-
-    The limiter lives in `app.state.rate_limiter` (made at startup; None when limiting is off).
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        limiter: RateLimiter | None = scope["litestar_app"].state.get("rate_limiter")
-        token = scope.get("auth")
-        if COUNTED in scope:
-            decision: Decision | None = scope[COUNTED]  # type: ignore[literal-required]
-        elif limiter is not None and isinstance(token, str):
-            decision = await limiter.check(token)
-        else:
-            decision = None
-        if limiter is None or decision is None:
-            await self.app(scope, receive, send)
-            return
-        if not decision.allowed:
-            raise ProblemError(
-                429,
-                f"Authorization: this token made more than {limiter.rate.limit} requests in "
-                f"{limiter.rate.window} s; retry after {decision.headers['Retry-After']} s",
-                field="Authorization",
-                headers=decision.headers,
-            )
-
-        added = decision.raw_headers()
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message["headers"], *added]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-
-def rate_limit_middleware() -> DefineMiddleware:
-    """The middleware for a router, to be listed after the authentication middleware."""
-    return DefineMiddleware(RateLimitMiddleware)
+    async def close(self) -> None:
+        """Close the Redis connections, if any."""
+        if self._pool is not None:
+            await self._pool.aclose()

@@ -1,23 +1,29 @@
-"""Strict request-body decoding and the constrained field types every body uses."""
+"""Strict request bodies: the DTO that decodes a handler's `data`, and the constrained field types.
+
+`StrictBody[X]` makes Litestar decode the raw JSON body once, strictly, into `X`: no type coercion
+(`"5"` is not a number), no unknown fields, no blank text; errors are 400 problem documents naming the
+field, including where a NaN or Infinity sits. Bodies over the size limit are a 413 (lib.errors).
+"""
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Collection, Generator
 from typing import Annotated, Any, TypeVar
 
 import msgspec
-from litestar import Request
-from litestar.exceptions.http_exceptions import RequestEntityTooLarge
+from litestar.dto import AbstractDTO, DTOFieldDefinition
+from litestar.openapi.spec import Reference, Schema
+from litestar.typing import FieldDefinition
 
-from wlbtrack.domain.periods import PERIOD_PATTERN
 from wlbtrack.lib.errors import ProblemError
 
 T = TypeVar("T")
 
 NO_NUL = r"^[^\x00]*$"
+MAX_ROW_ID = 2**31 - 1  # the largest id an integer column holds on both databases
 
-PeriodCode = Annotated[str, msgspec.Meta(pattern=PERIOD_PATTERN, description="Fiscal quarter, e.g. 2026-Q1")]
 Code = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=NO_NUL)]
 Label = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NO_NUL)]
 Summary = Annotated[str, msgspec.Meta(min_length=1, max_length=4000, pattern=NO_NUL)]
@@ -26,6 +32,7 @@ FiniteFloat = Annotated[float, msgspec.Meta(ge=-1.7976931348623157e308, le=1.797
 
 _PATH_RE = re.compile(r"at `\$(?P<path>[^`]*)`")
 _UNKNOWN_RE = re.compile(r"unknown field `(?P<name>[^`]*)`")
+_NON_FINITE = object()
 
 
 def _field_of(message: str) -> str:
@@ -35,9 +42,6 @@ def _field_of(message: str) -> str:
     if unknown:
         path = f"{path}.{unknown.group('name')}" if path else unknown.group("name")
     return path or "body"
-
-
-_NON_FINITE = object()
 
 
 def _non_finite_path(value: Any, path: str) -> str | None:
@@ -63,15 +67,24 @@ def _non_finite_field(raw: bytes) -> str | None:
     return _non_finite_path(document, "")
 
 
-async def decode_strict(request: Request[Any, Any, Any], schema: type[T]) -> T:
-    """Decode the raw JSON body into `schema` strictly: no type coercion, no unknown fields, no blank text.
+def _reject_blank(value: Any, path: str) -> None:
+    """Text fields must contain something other than white space."""
+    if isinstance(value, str):
+        if value and not value.strip():
+            raise ProblemError(400, f"{path or 'body'}: must not be blank", field=path or "body")
+    elif isinstance(value, msgspec.Struct):
+        for name in value.__struct_fields__:
+            _reject_blank(getattr(value, name), f"{path}.{name}" if path else name)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _reject_blank(item, f"{path}[{index}]")
 
-    413 over the size limit; otherwise 400 naming the field (including where a NaN or Infinity sits).
+
+def decode_strict(raw: bytes, schema: type[T]) -> T:
+    """Decode a JSON document into `schema` strictly: no type coercion, no unknown fields, no blank text.
+
+    400 naming the field (including where a NaN or Infinity sits) for anything else.
     """
-    try:
-        raw = await request.body()
-    except RequestEntityTooLarge as exc:
-        raise ProblemError(413, "body: larger than the 1 MB limit", field="body") from exc
     try:
         data = msgspec.json.decode(raw, type=schema, strict=True)
     except msgspec.ValidationError as exc:
@@ -88,14 +101,48 @@ async def decode_strict(request: Request[Any, Any, Any], schema: type[T]) -> T:
     return data
 
 
-def _reject_blank(value: Any, path: str) -> None:
-    """Text fields must contain something other than white space."""
-    if isinstance(value, str):
-        if value and not value.strip():
-            raise ProblemError(400, f"{path or 'body'}: must not be blank", field=path or "body")
-    elif isinstance(value, msgspec.Struct):
-        for name in value.__struct_fields__:
-            _reject_blank(getattr(value, name), f"{path}.{name}" if path else name)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            _reject_blank(item, f"{path}[{index}]")
+class StrictBody(AbstractDTO[T]):
+    """The DTO of every request body: `data: X` with `dto=StrictBody[X]` is the strictly decoded body.
+
+    Litestar reads the body (413 over `request_max_body_size`) and hands its bytes to `decode_bytes`; the
+    OpenAPI request body is the schema of `X` itself, as without a DTO. Responses are not encoded through
+    it (handlers set `return_dto=None`).
+    """
+
+    def decode_bytes(self, value: bytes) -> T:
+        """The body decoded into the model type (see decode_strict)."""
+        return decode_strict(value, self.model_type)
+
+    def decode_builtins(self, value: dict[str, Any]) -> T:
+        """Form data is not a JSON body: decode it with the same rules from its JSON form."""
+        return decode_strict(msgspec.json.encode(value), self.model_type)
+
+    def data_to_encodable_type(self, data: T | Collection[T]) -> Any:
+        """Responses never go through this DTO."""
+        raise NotImplementedError("StrictBody decodes request bodies only; set return_dto=None")
+
+    @classmethod
+    def create_for_field_definition(
+        cls, field_definition: FieldDefinition, handler_id: str, backend_cls: Any = None
+    ) -> None:
+        """Nothing to prepare: the model type is decoded as it is declared."""
+        if field_definition.name == "data" and not field_definition.is_subclass_of(cls.model_type):
+            raise TypeError(f"StrictBody[{cls.model_type}] on a `data: {field_definition.annotation}`")
+
+    @classmethod
+    def create_openapi_schema(
+        cls, field_definition: FieldDefinition, handler_id: str, schema_creator: Any
+    ) -> Reference | Schema:
+        """The request body's schema: that of the model type, exactly as without a DTO."""
+        schema: Reference | Schema = schema_creator.for_field_definition(field_definition)
+        return schema
+
+    @classmethod
+    def generate_field_definitions(cls, model_type: type[Any]) -> Generator[DTOFieldDefinition, None, None]:
+        """No transfer model is generated."""
+        yield from ()
+
+    @classmethod
+    def detect_nested_field(cls, field_definition: FieldDefinition) -> bool:
+        """No transfer model, so no nested fields."""
+        return False

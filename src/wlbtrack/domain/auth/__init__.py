@@ -1,1 +1,1 @@
-"""API tokens, roles and the guards that enforce them."""
+"""API tokens, roles, the guards that enforce them, and the bearer-token middleware."""

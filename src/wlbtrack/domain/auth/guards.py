@@ -8,7 +8,7 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
 from wlbtrack.domain.auth.models import Role
-from wlbtrack.domain.auth.tokens import Principal
+from wlbtrack.domain.auth.services import Principal
 from wlbtrack.lib.errors import ProblemError
 
 

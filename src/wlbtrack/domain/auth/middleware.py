@@ -1,15 +1,17 @@
-"""Bearer-token authentication for everything under /api/v1."""
+"""Bearer-token authentication and per-token rate limiting for everything under /api/v1: one middleware."""
 
 from __future__ import annotations
 
-from litestar.connection import ASGIConnection
-from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
-from litestar.middleware.base import DefineMiddleware
+from litestar.enums import ScopeType
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from wlbtrack.domain.auth.tokens import TokenCache
+from wlbtrack.domain.auth.services import TokenCache
 from wlbtrack.lib.errors import ProblemError
+from wlbtrack.lib.ratelimit import RateLimiter
 
 MAX_TOKEN_LENGTH = 200
+OPEN_PATHS = ("/health", "/ready", "/schema", "/metrics")  # everything else needs a token
 
 
 def _unauthorized(detail: str) -> ProblemError:
@@ -27,23 +29,57 @@ def parse_bearer(header: str) -> str | None:
     return token
 
 
-class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
-    """Resolves `Authorization: Bearer <token>` to a Principal; 401 when missing, unknown or revoked."""
+class BearerAuth(ASGIMiddleware):
+    """Resolves `Authorization: Bearer <token>` to a Principal (`request.user`), then counts the request.
 
-    async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:  # type: ignore[type-arg]
-        header = connection.headers.get("authorization")
+    401 when the token is missing, unknown or revoked (before any counting); past the token's rate limit
+    429 with RateLimit-* and Retry-After; otherwise the RateLimit-* headers go on the response. One
+    middleware, so a request reads its headers once and its token once. Declared on the application, not
+    on the /api/v1 router: Litestar deep-copies a router when it is registered, middleware included, which
+    would give each route its own copy of the token cache. Every path but OPEN_PATHS needs a token.
+    """
+
+    scopes = (ScopeType.HTTP,)
+
+    def __init__(self, *, tokens: TokenCache, limiter: RateLimiter | None) -> None:
+        self.tokens = tokens
+        self.limiter = limiter
+
+    @staticmethod
+    def should_bypass_for_scope(scope: Scope) -> bool:
+        """The probes, the metrics and the schema are open."""
+        return scope["path"].startswith(OPEN_PATHS)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        header = next((value for name, value in scope["headers"] if name == b"authorization"), None)
         if not header:
             raise _unauthorized("Authorization: a bearer token is required")
-        token = parse_bearer(header)
+        token = parse_bearer(header.decode("latin-1"))
         if token is None:
             raise _unauthorized("Authorization: expected 'Bearer <token>'")
-        cache: TokenCache = connection.app.state.token_cache
-        principal = cache.get(token) or await cache.lookup(token)
+        principal = self.tokens.get(token) or await self.tokens.lookup(token)
         if principal is None:
             raise _unauthorized("Authorization: unknown or revoked token")
-        return AuthenticationResult(user=principal, auth=token)
+        scope["user"] = principal
+        scope["auth"] = token
+        decision = await self.limiter.check(token) if self.limiter is not None else None
+        if decision is None:  # limiting off, or its store unreachable
+            await next_app(scope, receive, send)
+            return
+        if not decision.allowed:
+            assert self.limiter is not None
+            raise ProblemError(
+                429,
+                f"Authorization: this token made more than {self.limiter.rate.limit} requests in "
+                f"{self.limiter.rate.window} s; retry after {decision.headers['Retry-After']} s",
+                field="Authorization",
+                headers=decision.headers,
+            )
+        added = decision.raw_headers()
 
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message["headers"], *added]
+            await send(message)
 
-def bearer_token_middleware() -> DefineMiddleware:
-    """Authentication on /api/v1 only; health, readiness, metrics and the schema stay open."""
-    return DefineMiddleware(BearerTokenMiddleware, exclude=["^/health", "^/ready", "^/schema", "^/metrics"])
+        await next_app(scope, receive, send_with_headers)

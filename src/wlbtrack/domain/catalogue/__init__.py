@@ -1,1 +1,1 @@
-"""The plan catalogue: campaigns, directions, guidelines, initiatives and departments."""
+"""The plan's catalogue: table models, the seed loader, the in-memory snapshot and the read API."""

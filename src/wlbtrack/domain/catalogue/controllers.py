@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, cast
+from typing import Annotated, TypeVar, cast
 
 from litestar import Controller, get
+from litestar.di import NamedDependency
 from litestar.params import PathParameter, QueryParameter
 
-from wlbtrack.deps import CatalogueDep
 from wlbtrack.domain.catalogue.schemas import (
     CampaignList,
     CampaignPublic,
@@ -20,19 +20,25 @@ from wlbtrack.domain.catalogue.schemas import (
     InitiativeList,
     InitiativePublic,
 )
+from wlbtrack.domain.catalogue.services import Catalogue
 from wlbtrack.lib.errors import ProblemError
 from wlbtrack.lib.responses import NOT_FOUND, READ_ERRORS
 
 CodeFilter = Annotated[str | None, QueryParameter(max_length=64)]
 CodePath = Annotated[str, PathParameter(max_length=64)]
+CatalogueDep = NamedDependency[Catalogue]
+T = TypeVar("T")
 
 
 # A handler may return bytes from Catalogue.encoded: Litestar sends them unchanged as application/json,
 # while the annotated return type still describes the response in the OpenAPI document.
 
 
-def _not_found(kind: str, code: CodePath) -> ProblemError:
-    return ProblemError(404, f"code: no {kind} with code {code!r}", field="code")
+def _one(kind: str, items: dict[str, T], code: str) -> T:
+    """The item with this code; 404 naming `code` when there is none."""
+    if code not in items:
+        raise ProblemError(404, f"code: no {kind} with code {code!r}", field="code")
+    return items[code]
 
 
 class CampaignController(Controller):
@@ -49,9 +55,7 @@ class CampaignController(Controller):
     @get("/{code:str}", summary="Get a campaign (大作戦)", responses=NOT_FOUND)
     async def get_campaign(self, catalogue: CatalogueDep, code: CodePath) -> CampaignPublic:
         """One campaign with its policy directions."""
-        if code not in catalogue.campaigns:
-            raise _not_found("campaign", code)
-        return catalogue.campaigns[code]
+        return _one("campaign", catalogue.campaigns, code)
 
 
 class DirectionController(Controller):
@@ -71,9 +75,7 @@ class DirectionController(Controller):
     @get("/{code:str}", summary="Get a policy direction (取り組みの方向性)", responses=NOT_FOUND)
     async def get_direction(self, catalogue: CatalogueDep, code: CodePath) -> DirectionPublic:
         """One policy direction with its guidelines."""
-        if code not in catalogue.directions:
-            raise _not_found("direction", code)
-        return catalogue.directions[code]
+        return _one("direction", catalogue.directions, code)
 
 
 class GuidelineController(Controller):
@@ -108,11 +110,8 @@ class GuidelineController(Controller):
     @get("/{code:str}", summary="Get a guideline (目安)", responses=NOT_FOUND)
     async def get_guideline(self, catalogue: CatalogueDep, code: CodePath) -> GuidelinePublic:
         """One guideline with its responsible departments and groups of main initiatives (主な取り組み)."""
-        if code not in catalogue.guidelines:
-            raise _not_found("guideline", code)
-        return cast(
-            "GuidelinePublic", catalogue.encoded(f"guideline {code}", lambda: catalogue.guidelines[code])
-        )
+        guideline = _one("guideline", catalogue.guidelines, code)
+        return cast("GuidelinePublic", catalogue.encoded(f"guideline {code}", lambda: guideline))
 
 
 class DepartmentController(Controller):
@@ -129,9 +128,7 @@ class DepartmentController(Controller):
     @get("/{code:str}", summary="Get a department (担当部) and its guidelines", responses=NOT_FOUND)
     async def get_department(self, catalogue: CatalogueDep, code: CodePath) -> DepartmentDetail:
         """One department with the guidelines it is responsible for."""
-        if code not in catalogue.departments:
-            raise _not_found("department", code)
-        department = catalogue.departments[code]
+        department = _one("department", catalogue.departments, code)
         return DepartmentDetail(
             code=department.code,
             name=department.name,

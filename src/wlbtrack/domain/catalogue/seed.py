@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import msgspec
 import yaml
-from sqlalchemy import delete
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import SQLModel, col, select
 
 from wlbtrack.domain.catalogue.models import (
     Campaign,
@@ -22,6 +21,12 @@ from wlbtrack.domain.catalogue.models import (
     InitiativeGroupDepartment,
     Responsibility,
 )
+from wlbtrack.lib.tables import table
+
+DEPARTMENT, CAMPAIGN, DIRECTION, GUIDELINE = (table(m) for m in (Department, Campaign, Direction, Guideline))
+GROUP, INITIATIVE = table(InitiativeGroup), table(Initiative)
+GROUP_DEPARTMENT, RESPONSIBILITY = table(InitiativeGroupDepartment), table(Responsibility)
+KINDS = {DEPARTMENT: "Department", CAMPAIGN: "Campaign", DIRECTION: "Direction", GUIDELINE: "Guideline"}
 
 
 class SeedGroup(msgspec.Struct, forbid_unknown_fields=True):
@@ -103,57 +108,42 @@ def read_seed(path: Path) -> SeedCatalogue:
     return catalogue
 
 
-ModelT = TypeVar("ModelT", bound=SQLModel)
-
-
 async def _upsert(
-    session: AsyncSession, model: type[ModelT], code: str, values: dict[str, Any], result: SeedResult
-) -> ModelT:
-    """Insert the row with this code, or update the fields that differ."""
-    row = (await session.execute(select(model).where(model.code == code))).scalar_one_or_none()  # type: ignore[attr-defined]
+    session: AsyncSession, target: Table, code: str, values: dict[str, Any], result: SeedResult
+) -> int:
+    """Insert the row with this code, or update the fields that differ; its id."""
+    row = (await session.execute(select(target).where(target.c.code == code))).first()
     if row is None:
-        row = model(code=code, **values)
-        session.add(row)
-        await session.flush()
-        result.count(model.__name__, created=True)
-        return row
-    changed = False
-    for key, value in values.items():
-        if getattr(row, key) != value:
-            setattr(row, key, value)
-            changed = True
+        inserted = await session.execute(target.insert().values(code=code, **values).returning(target.c.id))
+        result.count(KINDS[target], created=True)
+        return int(inserted.scalar_one())
+    changed = {key: value for key, value in values.items() if getattr(row, key) != value}
     if changed:
-        await session.flush()
-        result.count(model.__name__, created=False)
-    return row
+        await session.execute(update(target).where(target.c.id == row.id).values(**changed))
+        result.count(KINDS[target], created=False)
+    return int(row.id)
 
 
 async def _current_groups(session: AsyncSession, guideline_id: int) -> list[tuple[list[str], list[int]]]:
-    groups = (
-        (
-            await session.execute(
-                select(InitiativeGroup)
-                .where(InitiativeGroup.guideline_id == guideline_id)
-                .order_by(col(InitiativeGroup.position))
-            )
+    group_ids = (
+        await session.execute(
+            select(GROUP.c.id).where(GROUP.c.guideline_id == guideline_id).order_by(GROUP.c.position)
         )
-        .scalars()
-        .all()
-    )
+    ).scalars()
     shape: list[tuple[list[str], list[int]]] = []
-    for group in groups:
+    for group_id in list(group_ids):
         names = (
             await session.execute(
-                select(Initiative.name)
-                .where(Initiative.group_id == group.id)
-                .order_by(col(Initiative.position))
+                select(INITIATIVE.c.name)
+                .where(INITIATIVE.c.group_id == group_id)
+                .order_by(INITIATIVE.c.position)
             )
         ).scalars()
         departments = (
             await session.execute(
-                select(InitiativeGroupDepartment.department_id)
-                .where(InitiativeGroupDepartment.group_id == group.id)
-                .order_by(col(InitiativeGroupDepartment.department_id))
+                select(GROUP_DEPARTMENT.c.department_id)
+                .where(GROUP_DEPARTMENT.c.group_id == group_id)
+                .order_by(GROUP_DEPARTMENT.c.department_id)
             )
         ).scalars()
         shape.append((list(names), list(departments)))
@@ -162,60 +152,63 @@ async def _current_groups(session: AsyncSession, guideline_id: int) -> list[tupl
 
 async def _sync_groups(
     session: AsyncSession,
-    guideline: Guideline,
+    guideline_id: int,
     groups: list[SeedGroup],
     department_ids: dict[str, int],
     result: SeedResult,
 ) -> None:
     """Replace the guideline's initiative groups when the seed's differ; nothing refers to them."""
-    assert guideline.id is not None
     wanted = [
         (list(group.initiatives), sorted(department_ids[code] for code in group.departments))
         for group in groups
     ]
-    if await _current_groups(session, guideline.id) == wanted:
+    if await _current_groups(session, guideline_id) == wanted:
         return
-    old_ids = select(InitiativeGroup.id).where(InitiativeGroup.guideline_id == guideline.id)
-    await session.execute(delete(Initiative).where(Initiative.group_id.in_(old_ids)))  # type: ignore[attr-defined]
-    await session.execute(
-        delete(InitiativeGroupDepartment).where(InitiativeGroupDepartment.group_id.in_(old_ids))  # type: ignore[attr-defined]
-    )
-    await session.execute(delete(InitiativeGroup).where(col(InitiativeGroup.guideline_id) == guideline.id))
+    old_ids = select(GROUP.c.id).where(GROUP.c.guideline_id == guideline_id)
+    await session.execute(delete(INITIATIVE).where(INITIATIVE.c.group_id.in_(old_ids)))
+    await session.execute(delete(GROUP_DEPARTMENT).where(GROUP_DEPARTMENT.c.group_id.in_(old_ids)))
+    await session.execute(delete(GROUP).where(GROUP.c.guideline_id == guideline_id))
     for position, (names, departments) in enumerate(wanted):
-        group_row = InitiativeGroup(guideline_id=guideline.id, position=position)
-        session.add(group_row)
-        await session.flush()
-        assert group_row.id is not None
-        session.add_all(
-            Initiative(group_id=group_row.id, name=name, position=i) for i, name in enumerate(names)
-        )
-        session.add_all(
-            InitiativeGroupDepartment(group_id=group_row.id, department_id=department_id)
-            for department_id in departments
-        )
-    await session.flush()
+        group_id = (
+            await session.execute(
+                GROUP.insert().values(guideline_id=guideline_id, position=position).returning(GROUP.c.id)
+            )
+        ).scalar_one()
+        if names:
+            await session.execute(
+                INITIATIVE.insert(),
+                [{"group_id": group_id, "name": name, "position": i} for i, name in enumerate(names)],
+            )
+        if departments:
+            await session.execute(
+                GROUP_DEPARTMENT.insert(),
+                [{"group_id": group_id, "department_id": department_id} for department_id in departments],
+            )
     result.count("InitiativeGroups", created=False)
 
     current = set(
         (
             await session.execute(
-                select(Responsibility.department_id).where(Responsibility.guideline_id == guideline.id)
+                select(RESPONSIBILITY.c.department_id).where(RESPONSIBILITY.c.guideline_id == guideline_id)
             )
         ).scalars()
     )
     responsible = {department_id for _, departments in wanted for department_id in departments}
     if current - responsible:
         await session.execute(
-            delete(Responsibility).where(
-                col(Responsibility.guideline_id) == guideline.id,
-                Responsibility.department_id.in_(current - responsible),  # type: ignore[attr-defined]
+            delete(RESPONSIBILITY).where(
+                RESPONSIBILITY.c.guideline_id == guideline_id,
+                RESPONSIBILITY.c.department_id.in_(current - responsible),
             )
         )
-    session.add_all(
-        Responsibility(guideline_id=guideline.id, department_id=department_id)
-        for department_id in responsible - current
-    )
-    await session.flush()
+    if responsible - current:
+        await session.execute(
+            RESPONSIBILITY.insert(),
+            [
+                {"guideline_id": guideline_id, "department_id": department_id}
+                for department_id in sorted(responsible - current)
+            ],
+        )
 
 
 async def load_seed(session: AsyncSession, catalogue: SeedCatalogue) -> SeedResult:
@@ -223,20 +216,18 @@ async def load_seed(session: AsyncSession, catalogue: SeedCatalogue) -> SeedResu
     result = SeedResult()
     department_ids: dict[str, int] = {}
     for position, seed_department in enumerate(catalogue.departments):
-        department = await _upsert(
+        department_ids[seed_department.code] = await _upsert(
             session,
-            Department,
+            DEPARTMENT,
             seed_department.code,
             {"name": seed_department.name, "name_en": seed_department.name_en, "position": position},
             result,
         )
-        assert department.id is not None
-        department_ids[department.code] = department.id
     direction_position = guideline_position = 0
     for campaign_position, seed_campaign in enumerate(catalogue.campaigns):
-        campaign = await _upsert(
+        campaign_id = await _upsert(
             session,
-            Campaign,
+            CAMPAIGN,
             seed_campaign.code,
             {
                 "name": seed_campaign.name,
@@ -248,12 +239,12 @@ async def load_seed(session: AsyncSession, catalogue: SeedCatalogue) -> SeedResu
             result,
         )
         for seed_direction in seed_campaign.directions:
-            direction = await _upsert(
+            direction_id = await _upsert(
                 session,
-                Direction,
+                DIRECTION,
                 seed_direction.code,
                 {
-                    "campaign_id": campaign.id,
+                    "campaign_id": campaign_id,
                     "name": seed_direction.name,
                     "description": seed_direction.description,
                     "note": seed_direction.note,
@@ -263,12 +254,12 @@ async def load_seed(session: AsyncSession, catalogue: SeedCatalogue) -> SeedResu
             )
             direction_position += 1
             for seed_guideline in seed_direction.guidelines:
-                guideline = await _upsert(
+                guideline_id = await _upsert(
                     session,
-                    Guideline,
+                    GUIDELINE,
                     seed_guideline.code,
                     {
-                        "direction_id": direction.id,
+                        "direction_id": direction_id,
                         "text": seed_guideline.text,
                         "note": seed_guideline.note,
                         "source": seed_guideline.source,
@@ -278,11 +269,11 @@ async def load_seed(session: AsyncSession, catalogue: SeedCatalogue) -> SeedResu
                 )
                 guideline_position += 1
                 await _sync_groups(
-                    session, guideline, seed_guideline.initiative_groups, department_ids, result
+                    session, guideline_id, seed_guideline.initiative_groups, department_ids, result
                 )
     return result
 
 
 async def catalogue_is_empty(session: AsyncSession) -> bool:
     """Whether no campaign has been loaded yet."""
-    return (await session.execute(select(Campaign.id).limit(1))).first() is None
+    return (await session.execute(select(CAMPAIGN.c.id).limit(1))).first() is None

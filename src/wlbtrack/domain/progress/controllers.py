@@ -1,46 +1,52 @@
-"""Progress API for leadership: per campaign, direction, guideline and department, and over time."""
+"""Progress API for leadership (per campaign, direction, guideline and department, and over time) and the
+flat exports for BI tools (current values and reports as JSON pages or CSV); GET, any role."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from litestar import Controller, Request, Response, get
+from litestar.di import NamedDependency
 from litestar.params import FromPath
+from litestar.response import Stream
 
-from wlbtrack.deps import CatalogueDep
-from wlbtrack.domain.progress import services
-from wlbtrack.domain.progress.caching import NOT_MODIFIED, Conditional
-from wlbtrack.domain.progress.definitions import CACHING, DEFINITIONS, describe
-from wlbtrack.domain.progress.openapi import CachedOperation
-from wlbtrack.domain.progress.params import (
-    CampaignParam,
-    DirectionParam,
-    FromParam,
-    PeriodParam,
-    ToParam,
-    check_scope,
-    current_period,
-    parse_period,
-    series_periods,
+from wlbtrack.domain.progress import export, services
+from wlbtrack.domain.progress.openapi import (
+    CACHING,
+    DEFINITIONS,
+    EXPORT_FILTERS,
+    CachedOperation,
+    ExportOperation,
+    describe,
 )
 from wlbtrack.domain.progress.schemas import (
+    EXPORT_FORMATS,
+    CampaignParam,
     CampaignProgress,
+    CursorParam,
+    DepartmentParam,
     DepartmentProgressList,
+    DirectionParam,
+    FormatParam,
+    FromParam,
+    LimitParam,
+    PeriodParam,
     ProgressOverview,
     ProgressSeries,
+    ReportsPage,
+    ToParam,
+    ValuesPage,
 )
+from wlbtrack.domain.progress.services import ProgressService, check_department, check_scope
+from wlbtrack.lib.caching import NOT_MODIFIED
 from wlbtrack.lib.errors import ProblemError
 from wlbtrack.lib.responses import errors
 
 AnyRequest = Request[Any, Any, Any]
+ProgressDep = NamedDependency[ProgressService]
 
-PROGRESS_ERRORS = {**errors(), 304: NOT_MODIFIED}
-CAMPAIGN_ERRORS = {**errors(404), 304: NOT_MODIFIED}
-SERIES_ERRORS = {**errors(422), 304: NOT_MODIFIED}
-
-
-def _period(code: str | None) -> str:
-    return (parse_period("period", code) or current_period()).code
+PROGRESS_ERRORS = {**errors(422), 304: NOT_MODIFIED}
+CAMPAIGN_ERRORS = {**errors(404, 422), 304: NOT_MODIFIED}
 
 
 class ProgressController(Controller):
@@ -62,13 +68,12 @@ class ProgressController(Controller):
         operation_class=CachedOperation,
     )
     async def overview(
-        self, request: AnyRequest, catalogue: CatalogueDep, period: PeriodParam = None
+        self, request: AnyRequest, progress: ProgressDep, period: PeriodParam = None
     ) -> Response[ProgressOverview]:
-        at = _period(period)
-        conditional = await Conditional.of(request, catalogue, at)
-        if conditional.fresh:
-            return conditional.not_modified()
-        return await conditional.respond_cached(lambda session: services.overview(session, catalogue, at))
+        at = progress.period(period)
+        return await progress.respond(
+            request, [at], lambda session: services.overview(session, progress.catalogue, at)
+        )
 
     @get(
         "/campaigns/{code:str}",
@@ -85,20 +90,13 @@ class ProgressController(Controller):
         operation_class=CachedOperation,
     )
     async def campaign(
-        self,
-        request: AnyRequest,
-        catalogue: CatalogueDep,
-        code: FromPath[str],
-        period: PeriodParam = None,
+        self, request: AnyRequest, progress: ProgressDep, code: FromPath[str], period: PeriodParam = None
     ) -> Response[CampaignProgress]:
-        if code not in catalogue.campaigns:
+        if code not in progress.catalogue.campaigns:
             raise ProblemError(404, f"code: no campaign with code {code!r}", field="code")
-        at = _period(period)
-        conditional = await Conditional.of(request, catalogue, at)
-        if conditional.fresh:
-            return conditional.not_modified()
-        return await conditional.respond_cached(
-            lambda session: services.campaign(session, catalogue, code, at)
+        at = progress.period(period)
+        return await progress.respond(
+            request, [at], lambda session: services.campaign(session, progress.catalogue, code, at)
         )
 
     @get(
@@ -115,13 +113,12 @@ class ProgressController(Controller):
         operation_class=CachedOperation,
     )
     async def departments(
-        self, request: AnyRequest, catalogue: CatalogueDep, period: PeriodParam = None
+        self, request: AnyRequest, progress: ProgressDep, period: PeriodParam = None
     ) -> Response[DepartmentProgressList]:
-        at = _period(period)
-        conditional = await Conditional.of(request, catalogue, at)
-        if conditional.fresh:
-            return conditional.not_modified()
-        return await conditional.respond_cached(lambda session: services.departments(session, catalogue, at))
+        at = progress.period(period)
+        return await progress.respond(
+            request, [at], lambda session: services.departments(session, progress.catalogue, at)
+        )
 
     @get(
         "/series",
@@ -134,23 +131,146 @@ class ProgressController(Controller):
             DEFINITIONS,
             CACHING,
         ),
-        responses=SERIES_ERRORS,
+        responses=PROGRESS_ERRORS,
         operation_class=CachedOperation,
     )
     async def series(
         self,
         request: AnyRequest,
-        catalogue: CatalogueDep,
+        progress: ProgressDep,
         campaign: CampaignParam = None,
         direction: DirectionParam = None,
         from_: FromParam = None,
         to: ToParam = None,
     ) -> Response[ProgressSeries]:
-        periods = series_periods(from_, to)
-        check_scope(catalogue, campaign, direction)
-        conditional = await Conditional.of(request, catalogue, *periods)
+        periods = progress.series_periods(from_, to)
+        check_scope(progress.catalogue, campaign, direction)
+        return await progress.respond(
+            request,
+            periods,
+            lambda session: services.series(session, progress.catalogue, periods, campaign, direction),
+        )
+
+
+class ExportController(Controller):
+    """Flat rows for BI tools, as JSON pages or CSV."""
+
+    path = "/export"
+    tags = ("export",)
+
+    @get(
+        "/values",
+        summary="Export current indicator values as flat rows (JSON or CSV)",
+        description=describe(
+            "One row per current indicator value (the latest revision for each indicator and period): "
+            "period, campaign, direction, guideline, department, indicator id and name, unit, baseline, "
+            "target, value, attainment, note, revision and updated_at. Attainment here is that of the "
+            "row's own value.",
+            EXPORT_FILTERS,
+            DEFINITIONS,
+            CACHING,
+        ),
+        responses=PROGRESS_ERRORS,
+        operation_class=ExportOperation,
+    )
+    async def values(
+        self,
+        request: AnyRequest,
+        progress: ProgressDep,
+        from_: FromParam = None,
+        to: ToParam = None,
+        campaign: CampaignParam = None,
+        department: DepartmentParam = None,
+        format: FormatParam = "json",
+        limit: LimitParam = 100,
+        cursor: CursorParam = None,
+    ) -> Response[ValuesPage]:
+        query = ExportQuery(from_, to, campaign, department, format, limit, cursor)
+        return await query.answer(request, progress, export.ValuesExport)
+
+    @get(
+        "/reports",
+        summary="Export current status reports as flat rows (JSON or CSV)",
+        description=describe(
+            "One row per current status report (the latest revision for each guideline, department and "
+            "period): period, campaign, direction, guideline, department, status, summary, revision and "
+            "updated_at.",
+            EXPORT_FILTERS,
+            CACHING,
+        ),
+        responses=PROGRESS_ERRORS,
+        operation_class=ExportOperation,
+    )
+    async def reports(
+        self,
+        request: AnyRequest,
+        progress: ProgressDep,
+        from_: FromParam = None,
+        to: ToParam = None,
+        campaign: CampaignParam = None,
+        department: DepartmentParam = None,
+        format: FormatParam = "json",
+        limit: LimitParam = 100,
+        cursor: CursorParam = None,
+    ) -> Response[ReportsPage]:
+        query = ExportQuery(from_, to, campaign, department, format, limit, cursor)
+        return await query.answer(request, progress, export.ReportsExport)
+
+
+class ExportQuery:
+    """The query parameters of an export, as sent."""
+
+    def __init__(
+        self,
+        first: str | None,
+        last: str | None,
+        campaign: str | None,
+        department: str | None,
+        format: str,
+        limit: int,
+        cursor: str | None,
+    ) -> None:
+        self.first, self.last, self.campaign, self.department = first, last, campaign, department
+        self.format, self.limit, self.cursor = format, limit, cursor
+
+    def filters(self, progress: ProgressService) -> export.Filters:
+        """The validated filters; 400/422 naming the offending parameter."""
+        if self.format not in EXPORT_FORMATS:
+            raise ProblemError(422, f"format: must be one of {', '.join(EXPORT_FORMATS)}", field="format")
+        first, last = progress.range(self.first, self.last)
+        catalogue = progress.catalogue
+        check_scope(catalogue, self.campaign, None)
+        check_department(catalogue, self.department)
+        guidelines = None
+        if self.campaign is not None:
+            guidelines = services.scope_guidelines(catalogue, self.campaign, None)
+        return export.Filters(
+            first=first.code if first else None,
+            last=last.code if last else None,
+            guideline_ids=None if guidelines is None else [catalogue.guideline_ids[g] for g in guidelines],
+            department_id=None if self.department is None else catalogue.department_ids[self.department],
+        )
+
+    async def answer(
+        self, request: AnyRequest, progress: ProgressService, kind: export.Export
+    ) -> Response[Any]:
+        """Validate the parameters, then answer 304, a JSON page or a CSV stream."""
+        filters = self.filters(progress)
+        after = None if self.cursor is None else export.decode_cursor(kind, self.cursor)
+        conditional = await progress.conditional(request)
         if conditional.fresh:
             return conditional.not_modified()
-        return await conditional.respond_cached(
-            lambda session: services.series(session, catalogue, periods, campaign, direction)
-        )
+        catalogue, sessions = progress.catalogue, progress.database.read_sessions
+        if self.format == "csv":
+            return Stream(
+                export.csv_stream(sessions, catalogue, kind, filters, after),
+                media_type="text/csv",
+                headers={
+                    **conditional.headers,
+                    "Content-Disposition": f'attachment; filename="wlbtrack-{kind.name}.csv"',
+                },
+            )
+        async with sessions() as session:
+            rows, more = await export.page(session, catalogue, kind, filters, after, self.limit)
+        next_cursor = None if more is None else export.encode_cursor(kind, more)
+        return conditional.respond(kind.page_type(rows, next_cursor))

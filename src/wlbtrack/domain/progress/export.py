@@ -11,22 +11,21 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from sqlalchemy import ColumnElement, Select, select, tuple_
+from sqlalchemy import ColumnElement, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlmodel import col
 
-from wlbtrack.domain.catalogue.models import Department, Guideline
-from wlbtrack.domain.catalogue.snapshot import Catalogue
+from wlbtrack.db import ReadSession
+from wlbtrack.domain.catalogue.services import DEPARTMENT, GUIDELINE, Catalogue
 from wlbtrack.domain.progress.queries import attainment, dialect_of
 from wlbtrack.domain.progress.schemas import ReportRow, ReportsPage, ValueRow, ValuesPage
-from wlbtrack.domain.reporting.models import Indicator, IndicatorValue, Report
+from wlbtrack.domain.reporting.queries import INDICATOR, REPORT, VALUE
 from wlbtrack.lib.errors import ProblemError
+from wlbtrack.lib.tables import Rows
 
 CSV_BATCH = 1000
 BOM = "\ufeff"
 
 Key = tuple[Any, ...]
-Rows = Select[*tuple[Any, ...]]
 
 
 @dataclass(frozen=True)
@@ -67,27 +66,27 @@ class ValuesExport:
 
     @staticmethod
     def statement(dialect: str, filters: Filters, after: Key | None) -> Rows:
-        value = col(IndicatorValue.value)
-        order = (col(IndicatorValue.period), col(Guideline.position), col(Indicator.id))
+        value = VALUE.c.value
+        order = (VALUE.c.period, GUIDELINE.c.position, INDICATOR.c.id)
         stmt = (
             select(
-                col(IndicatorValue.period),
-                col(Indicator.guideline_id),
-                col(Indicator.department_id),
-                col(Indicator.id),
-                col(Indicator.name),
-                col(Indicator.unit),
-                col(Indicator.baseline),
-                col(Indicator.target),
+                VALUE.c.period,
+                INDICATOR.c.guideline_id,
+                INDICATOR.c.department_id,
+                INDICATOR.c.id,
+                INDICATOR.c.name,
+                INDICATOR.c.unit,
+                INDICATOR.c.baseline,
+                INDICATOR.c.target,
                 value,
-                attainment(dialect, value, col(Indicator.baseline), col(Indicator.target)),
-                col(IndicatorValue.note),
-                col(IndicatorValue.revision),
-                col(IndicatorValue.updated_at),
-                col(Guideline.position),
+                attainment(dialect, value, INDICATOR.c.baseline, INDICATOR.c.target),
+                VALUE.c.note,
+                VALUE.c.revision,
+                VALUE.c.updated_at,
+                GUIDELINE.c.position,
             )
-            .join(Indicator, col(Indicator.id) == col(IndicatorValue.indicator_id))
-            .join(Guideline, col(Guideline.id) == col(Indicator.guideline_id))
+            .join(INDICATOR, INDICATOR.c.id == VALUE.c.indicator_id)
+            .join(GUIDELINE, GUIDELINE.c.id == INDICATOR.c.guideline_id)
             .order_by(*order)
         )
         condition = _after(order, after)
@@ -96,9 +95,9 @@ class ValuesExport:
         return _where(
             stmt,
             filters,
-            col(IndicatorValue.period),
-            col(Indicator.guideline_id),
-            col(Indicator.department_id),
+            VALUE.c.period,
+            INDICATOR.c.guideline_id,
+            INDICATOR.c.department_id,
         )
 
     @staticmethod
@@ -126,28 +125,28 @@ class ReportsExport:
 
     @staticmethod
     def statement(dialect: str, filters: Filters, after: Key | None) -> Rows:
-        order = (col(Report.period), col(Guideline.position), col(Department.position), col(Report.id))
+        order = (REPORT.c.period, GUIDELINE.c.position, DEPARTMENT.c.position, REPORT.c.id)
         stmt = (
             select(
-                col(Report.period),
-                col(Report.guideline_id),
-                col(Report.department_id),
-                col(Report.status),
-                col(Report.summary),
-                col(Report.revision),
-                col(Report.updated_at),
-                col(Guideline.position),
-                col(Department.position),
-                col(Report.id),
+                REPORT.c.period,
+                REPORT.c.guideline_id,
+                REPORT.c.department_id,
+                REPORT.c.status,
+                REPORT.c.summary,
+                REPORT.c.revision,
+                REPORT.c.updated_at,
+                GUIDELINE.c.position,
+                DEPARTMENT.c.position,
+                REPORT.c.id,
             )
-            .join(Guideline, col(Guideline.id) == col(Report.guideline_id))
-            .join(Department, col(Department.id) == col(Report.department_id))
+            .join(GUIDELINE, GUIDELINE.c.id == REPORT.c.guideline_id)
+            .join(DEPARTMENT, DEPARTMENT.c.id == REPORT.c.department_id)
             .order_by(*order)
         )
         condition = _after(order, after)
         if condition is not None:
             stmt = stmt.where(condition)
-        return _where(stmt, filters, col(Report.period), col(Report.guideline_id), col(Report.department_id))
+        return _where(stmt, filters, REPORT.c.period, REPORT.c.guideline_id, REPORT.c.department_id)
 
     @staticmethod
     def row(catalogue: Catalogue, record: Sequence[Any]) -> tuple[ReportRow, Key]:
@@ -213,7 +212,7 @@ def _cells(row: msgspec.Struct) -> list[Any]:
 
 
 async def csv_stream(
-    sessions: async_sessionmaker[AsyncSession],
+    sessions: async_sessionmaker[ReadSession],
     catalogue: Catalogue,
     export: Export,
     filters: Filters,

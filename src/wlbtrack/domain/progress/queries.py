@@ -27,10 +27,9 @@ from sqlalchemy import (
     values,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
-from wlbtrack.domain.catalogue.models import Responsibility
-from wlbtrack.domain.reporting.models import Indicator, IndicatorValue, Report
+from wlbtrack.domain.catalogue.services import RESPONSIBILITY
+from wlbtrack.domain.reporting.queries import INDICATOR, REPORT, VALUE
 
 
 def dialect_of(session: AsyncSession) -> str:
@@ -75,30 +74,30 @@ def _carried(periods: CTE, guideline_ids: Sequence[int] | None) -> CTE:
     MATERIALIZED so that neither database re-runs the lookup while joining or aggregating.
     """
     latest = (
-        select(col(IndicatorValue.value))
+        select(VALUE.c.value)
         .where(
-            col(IndicatorValue.indicator_id) == col(Indicator.id),
-            col(IndicatorValue.period) <= periods.c.period,
+            VALUE.c.indicator_id == INDICATOR.c.id,
+            VALUE.c.period <= periods.c.period,
         )
-        .order_by(col(IndicatorValue.period).desc())
+        .order_by(VALUE.c.period.desc())
         .limit(1)
         .scalar_subquery()
     )
     stmt = (
         select(
             periods.c.period.label("at"),
-            col(Indicator.id).label("indicator_id"),
-            col(Indicator.guideline_id).label("guideline_id"),
-            col(Indicator.name).label("name"),
-            col(Indicator.baseline).label("baseline"),
-            col(Indicator.target).label("target"),
+            INDICATOR.c.id.label("indicator_id"),
+            INDICATOR.c.guideline_id.label("guideline_id"),
+            INDICATOR.c.name.label("name"),
+            INDICATOR.c.baseline.label("baseline"),
+            INDICATOR.c.target.label("target"),
             latest.label("value"),
         )
         .select_from(periods)
-        .join(Indicator, true())
+        .join(INDICATOR, true())
     )
     if guideline_ids is not None:
-        stmt = stmt.where(col(Indicator.guideline_id).in_(guideline_ids))
+        stmt = stmt.where(INDICATOR.c.guideline_id.in_(guideline_ids))
     return stmt.cte("carried").prefix_with("MATERIALIZED")
 
 
@@ -170,9 +169,9 @@ class PairTally:
 
 def _report_join(period: Any) -> ColumnElement[bool]:
     return and_(
-        col(Report.guideline_id) == col(Responsibility.guideline_id),
-        col(Report.department_id) == col(Responsibility.department_id),
-        col(Report.period) == period,
+        REPORT.c.guideline_id == RESPONSIBILITY.c.guideline_id,
+        REPORT.c.department_id == RESPONSIBILITY.c.department_id,
+        REPORT.c.period == period,
     )
 
 
@@ -181,16 +180,16 @@ async def tallies_by_guideline(
 ) -> dict[tuple[str, int], PairTally]:
     """Per period and guideline, the status counts of its responsible departments' current reports."""
     table = periods_table(periods)
-    status = col(Report.status)
+    status = REPORT.c.status
     stmt = (
-        select(table.c.period, col(Responsibility.guideline_id), status, func.count())
+        select(table.c.period, RESPONSIBILITY.c.guideline_id, status, func.count())
         .select_from(table)
-        .join(Responsibility, true())
-        .outerjoin(Report, _report_join(table.c.period))
-        .group_by(table.c.period, col(Responsibility.guideline_id), status)
+        .join(RESPONSIBILITY, true())
+        .outerjoin(REPORT, _report_join(table.c.period))
+        .group_by(table.c.period, RESPONSIBILITY.c.guideline_id, status)
     )
     if guideline_ids is not None:
-        stmt = stmt.where(col(Responsibility.guideline_id).in_(guideline_ids))
+        stmt = stmt.where(RESPONSIBILITY.c.guideline_id.in_(guideline_ids))
     tallies: dict[tuple[str, int], PairTally] = {}
     for period, guideline_id, report_status, count in await session.execute(stmt):
         tallies.setdefault((period, guideline_id), PairTally()).add(report_status, count)
@@ -199,12 +198,12 @@ async def tallies_by_guideline(
 
 async def tallies_by_department(session: AsyncSession, period: str) -> dict[int, PairTally]:
     """Per department, the status counts of its current reports for the period over its guidelines."""
-    status = col(Report.status)
+    status = REPORT.c.status
     stmt = (
-        select(col(Responsibility.department_id), status, func.count())
-        .select_from(Responsibility)
-        .outerjoin(Report, _report_join(period))
-        .group_by(col(Responsibility.department_id), status)
+        select(RESPONSIBILITY.c.department_id, status, func.count())
+        .select_from(RESPONSIBILITY)
+        .outerjoin(REPORT, _report_join(period))
+        .group_by(RESPONSIBILITY.c.department_id, status)
     )
     tallies: dict[int, PairTally] = {}
     for department_id, report_status, count in await session.execute(stmt):
@@ -215,9 +214,9 @@ async def tallies_by_department(session: AsyncSession, period: str) -> dict[int,
 async def missing_reports(session: AsyncSession, period: str) -> list[tuple[int, int]]:
     """(department id, guideline id) of every responsibility without a current report for the period."""
     stmt = (
-        select(col(Responsibility.department_id), col(Responsibility.guideline_id))
-        .outerjoin(Report, _report_join(period))
-        .where(col(Report.id).is_(None))
+        select(RESPONSIBILITY.c.department_id, RESPONSIBILITY.c.guideline_id)
+        .outerjoin(REPORT, _report_join(period))
+        .where(REPORT.c.id.is_(None))
     )
     return [(department_id, guideline_id) for department_id, guideline_id in await session.execute(stmt)]
 
@@ -226,8 +225,8 @@ async def report_statuses(
     session: AsyncSession, period: str, guideline_ids: Sequence[int]
 ) -> dict[tuple[int, int], str]:
     """The status of each current report for the period, by (guideline id, department id)."""
-    stmt = select(col(Report.guideline_id), col(Report.department_id), col(Report.status)).where(
-        col(Report.period) == period, col(Report.guideline_id).in_(guideline_ids)
+    stmt = select(REPORT.c.guideline_id, REPORT.c.department_id, REPORT.c.status).where(
+        REPORT.c.period == period, REPORT.c.guideline_id.in_(guideline_ids)
     )
     return {
         (guideline_id, department_id): status

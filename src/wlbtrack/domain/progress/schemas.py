@@ -1,10 +1,51 @@
-"""Response schemas of the progress and export API."""
+"""Query parameters and response schemas of the progress and export API."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import msgspec
+from litestar.params import QueryParameter
+
+from wlbtrack.domain.periods.schemas import PERIOD_PATTERN
+
+EXPORT_FORMATS = ("json", "csv")
+
+PeriodParam = Annotated[
+    str | None,
+    QueryParameter(
+        pattern=PERIOD_PATTERN,
+        description="Fiscal quarter, e.g. 2026-Q1; default: the quarter containing today (Asia/Tokyo)",
+    ),
+]
+FromParam = Annotated[
+    str | None, QueryParameter(name="from", pattern=PERIOD_PATTERN, description="First period, inclusive")
+]
+ToParam = Annotated[
+    str | None, QueryParameter(name="to", pattern=PERIOD_PATTERN, description="Last period, inclusive")
+]
+CampaignParam = Annotated[
+    str | None, QueryParameter(max_length=64, description="Campaign (大作戦) code, e.g. 1")
+]
+DirectionParam = Annotated[
+    str | None,
+    QueryParameter(max_length=64, description="Policy direction (取り組みの方向性) code, e.g. 1.2"),
+]
+DepartmentParam = Annotated[
+    str | None, QueryParameter(max_length=64, description="Department (担当部) code, e.g. children")
+]
+FormatParam = Annotated[
+    str,
+    QueryParameter(
+        description="`json` (cursor-paginated pages) or `csv` (every row, streamed, UTF-8 with a BOM)",
+        schema_extra={"enum": list(EXPORT_FORMATS)},
+    ),
+]
+LimitParam = Annotated[int, QueryParameter(ge=1, le=1000, description="Rows per JSON page (at most 1000)")]
+CursorParam = Annotated[
+    str | None, QueryParameter(max_length=200, description="The `next` cursor of the previous page")
+]
 
 
 class StatusCounts(msgspec.Struct):

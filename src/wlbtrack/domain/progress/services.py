@@ -1,15 +1,19 @@
-"""Progress of guidelines rolled up to directions, campaigns and the whole plan, per the definitions."""
+"""Progress of guidelines rolled up to directions, campaigns and the whole plan, per the definitions,
+and what the progress and export handlers of one request work with (ProgressService)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from statistics import fmean
-from typing import Any
+from typing import Any, TypeVar
 
+from litestar import Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from wlbtrack.domain.catalogue.snapshot import Catalogue
+from wlbtrack.db import Database
+from wlbtrack.domain.catalogue.services import Catalogue
+from wlbtrack.domain.periods.services import Period, PeriodRules, periods_between
 from wlbtrack.domain.progress import queries
 from wlbtrack.domain.progress.queries import PairTally
 from wlbtrack.domain.progress.schemas import (
@@ -28,6 +32,12 @@ from wlbtrack.domain.progress.schemas import (
     SeriesPoint,
     StatusCounts,
 )
+from wlbtrack.lib.caching import Conditional, ResponseCache
+from wlbtrack.lib.errors import ProblemError
+
+T = TypeVar("T")
+MAX_SERIES_PERIODS = 40
+DEFAULT_SERIES_PERIODS = 8
 
 
 def _rate(received: int, expected: int) -> float | None:
@@ -215,3 +225,89 @@ async def series(
             )
         )
     return ProgressSeries(campaign=campaign_code, direction=direction_code, items=items)
+
+
+def check_order(first: Period | None, last: Period | None) -> None:
+    """422 unless `from` ≤ `to`."""
+    if first is not None and last is not None and first > last:
+        raise ProblemError(422, f"from: {first.code} is after to ({last.code})", field="from")
+
+
+def check_scope(catalogue: Catalogue, campaign: str | None, direction: str | None) -> None:
+    """422 for an unknown campaign or direction code, or a direction outside the campaign."""
+    if campaign is not None and campaign not in catalogue.campaigns:
+        raise ProblemError(422, f"campaign: no campaign with code {campaign!r}", field="campaign")
+    if direction is not None:
+        if direction not in catalogue.directions:
+            raise ProblemError(422, f"direction: no direction with code {direction!r}", field="direction")
+        if campaign is not None and catalogue.directions[direction].campaign != campaign:
+            raise ProblemError(
+                422, f"direction: {direction} is not a direction of campaign {campaign}", field="direction"
+            )
+
+
+def check_department(catalogue: Catalogue, department: str | None) -> None:
+    """422 for an unknown department code."""
+    if department is not None and department not in catalogue.departments:
+        raise ProblemError(422, f"department: no department with code {department!r}", field="department")
+
+
+class ProgressService:
+    """One request's view of progress: the catalogue snapshot, the period rule, and the response cache."""
+
+    def __init__(self, catalogue: Catalogue, periods: PeriodRules, responses: ResponseCache) -> None:
+        self.catalogue = catalogue
+        self.periods = periods
+        self.responses = responses
+
+    @property
+    def database(self) -> Database:
+        """The database the responses are read from."""
+        return self.responses.database
+
+    def period(self, code: str | None) -> str:
+        """The `period` parameter's code, by default the current quarter (the period status rule applies)."""
+        return (self.periods.parse_optional("period", code) or self.periods.current()).code
+
+    def range(self, first_code: str | None, last_code: str | None) -> tuple[Period | None, Period | None]:
+        """The `from` and `to` parameters, each optional, in order (the period status rule applies)."""
+        last = self.periods.parse_optional("to", last_code)
+        first = self.periods.parse_optional("from", first_code)
+        check_order(first, last)
+        return first, last
+
+    def series_periods(self, first_code: str | None, last_code: str | None) -> list[str]:
+        """The periods of a series, oldest first: by default the 8 quarters ending at the current one
+        (fewer when the plan's first fiscal year is nearer)."""
+        first, last = self.range(first_code, last_code)
+        last = last or self.periods.current()
+        if first is None:
+            first = last
+            for _ in range(DEFAULT_SERIES_PERIODS - 1):
+                first = max(first.previous(), self.periods.first)
+        check_order(first, last)
+        periods = periods_between(first, last)
+        if len(periods) > MAX_SERIES_PERIODS:
+            raise ProblemError(
+                422,
+                f"to: the range {first.code}..{last.code} has {len(periods)} periods, "
+                f"at most {MAX_SERIES_PERIODS} are allowed",
+                field="to",
+            )
+        return [period.code for period in periods]
+
+    async def conditional(self, request: Request[Any, Any, Any], *resolved: str) -> Conditional:
+        """The ETag of this request at the current data and catalogue versions."""
+        return await self.responses.conditional(request, self.catalogue.version, *resolved)
+
+    async def respond(
+        self,
+        request: Request[Any, Any, Any],
+        resolved: Sequence[str],
+        compute: Callable[[AsyncSession], Awaitable[T]],
+    ) -> Response[T]:
+        """304 while the client holds the current tag, else the body for the tag (computed once)."""
+        conditional = await self.conditional(request, *resolved)
+        if conditional.fresh:
+            return conditional.not_modified()
+        return await self.responses.respond(conditional, compute)

@@ -1,1 +1,1 @@
-"""Quarterly status reports, indicators and indicator values, with revision history."""
+"""Quarterly status reports, indicators and indicator values, with revision history, and the batch."""

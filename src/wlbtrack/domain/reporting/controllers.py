@@ -2,35 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypeVar
+from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, patch, post
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from wlbtrack.deps import CatalogueDep, PrincipalDep, SessionDep, WriteSessionDep
+from wlbtrack.db import ReadSession, WriteSession
 from wlbtrack.domain.auth.guards import writers_only
 from wlbtrack.domain.auth.models import Role
-from wlbtrack.domain.auth.tokens import Principal
-from wlbtrack.domain.catalogue.snapshot import Catalogue
-from wlbtrack.domain.periods import PERIOD_PATTERN
-from wlbtrack.domain.reporting import indicators as indicator_service
-from wlbtrack.domain.reporting.bodies import body_of, strict_body
-from wlbtrack.domain.reporting.idempotency import IdempotencyKey, idempotent
-from wlbtrack.domain.reporting.period_state import writable_period
-from wlbtrack.domain.reporting.permissions import (
-    acting_department,
-    ensure_owns,
-    ensure_responsible,
-    single_responsible,
-)
-from wlbtrack.domain.reporting.reports import current_reports, report_history
+from wlbtrack.domain.auth.services import Principal
+from wlbtrack.domain.catalogue.services import Catalogue
+from wlbtrack.domain.periods.services import PeriodRules
+from wlbtrack.domain.reporting import queries
 from wlbtrack.domain.reporting.schemas import (
+    CodeQuery,
     IndicatorIn,
     IndicatorList,
     IndicatorPatch,
     IndicatorPublic,
     IndicatorRevisionList,
+    PeriodQuery,
     ReportIn,
     ReportList,
     ReportPublic,
@@ -40,24 +35,32 @@ from wlbtrack.domain.reporting.schemas import (
     ValueList,
     ValuePublic,
 )
-from wlbtrack.domain.reporting.submissions import submit
-from wlbtrack.domain.reporting.values import current_values, value_history
-from wlbtrack.domain.reporting.writes import ReportWrite, ValueWrite, write_quarter
+from wlbtrack.domain.reporting.services import (
+    ReportWrite,
+    ValueWrite,
+    acting_department,
+    change_indicator,
+    create_indicator,
+    ensure_owns,
+    ensure_responsible,
+    indicator_public,
+    single_responsible,
+    submit,
+    write_quarter,
+)
 from wlbtrack.lib.errors import ProblemError
+from wlbtrack.lib.idempotency import IdempotencyKey, idempotent
 from wlbtrack.lib.metrics import record_submission
 from wlbtrack.lib.responses import errors
+from wlbtrack.lib.validation import StrictBody
 
-PeriodQuery = Annotated[
-    str | None, QueryParameter(pattern=PERIOD_PATTERN, description="Fiscal quarter, e.g. 2026-Q1")
-]
-CodeQuery = Annotated[str | None, QueryParameter(min_length=1, max_length=64)]
+CatalogueDep = NamedDependency[Catalogue]
+PrincipalDep = NamedDependency[Principal]
+PeriodsDep = NamedDependency[PeriodRules]
+SessionDep = NamedDependency[ReadSession]
+WriteSessionDep = NamedDependency[WriteSession]
 WRITE_ERRORS = errors(403, 404, 409, 413, 422)
-
-
-def first_fiscal_year(request: Request[Any, Any, Any]) -> int:
-    """The plan's first fiscal year from the app's settings."""
-    year: int = request.app.state.settings.first_fiscal_year
-    return year
+READ_ERRORS = errors(404, 422)
 
 
 def guideline_id(catalogue: Catalogue, code: str) -> int:
@@ -76,19 +79,19 @@ def department_filter(catalogue: Catalogue, code: str | None) -> int | None:
     return catalogue.department_ids[code]
 
 
-SubmittedT = TypeVar("SubmittedT", ReportPublic, ValuePublic, SubmissionPublic)
+def count_stored(response: Response[Any], reports: int, values: int) -> None:
+    """Count a committed write in the metrics by kind; a replayed idempotent response stored nothing new."""
+    if "Idempotent-Replayed" in response.headers:
+        return
+    department = response.content.department
+    for kind, count in (("report", reports), ("value", values)):
+        if count:
+            record_submission(department, kind, count)
 
 
-def counted(response: Response[SubmittedT], kind: str) -> Response[SubmittedT]:
-    """Count a committed submission in the metrics; a replayed idempotent response stored nothing new."""
-    if "Idempotent-Replayed" not in response.headers:
-        record_submission(response.content.department, kind)
-    return response
-
-
-async def indicator_row(session: Any, indicator_id: int) -> Any:
+async def indicator_row(session: AsyncSession, indicator_id: int) -> Row[Any]:
     """An indicator by the id in the path; 404 when there is none."""
-    row = await indicator_service.get_indicator(session, indicator_id)
+    row = await queries.get_indicator(session, indicator_id)
     if row is None:
         raise ProblemError(404, f"indicator_id: no indicator with id {indicator_id}", field="indicator_id")
     return row
@@ -99,6 +102,13 @@ def may_change(principal: Principal, catalogue: Catalogue, department_id: int) -
     department = catalogue.department_code(department_id)
     if principal.role is not Role.ADMIN:
         ensure_owns(principal, department, principal.department or "", "indicator_id")
+    return department
+
+
+def acting_for_guideline(principal: Principal, catalogue: Catalogue, code: str, requested: str | None) -> str:
+    """The department a write on a guideline is made for, which must be responsible for it."""
+    department = acting_department(principal, catalogue, requested, single_responsible(catalogue, code))
+    ensure_responsible(principal, catalogue, code, department, "department")
     return department
 
 
@@ -114,7 +124,8 @@ class ReportController(Controller):
         status_code=201,
         guards=[writers_only],
         responses=WRITE_ERRORS,
-        before_request=strict_body(ReportIn),
+        dto=StrictBody[ReportIn],
+        return_dto=None,
     )
     async def post_report(
         self,
@@ -123,6 +134,7 @@ class ReportController(Controller):
         data: JSONBody[ReportIn],
         principal: PrincipalDep,
         catalogue: CatalogueDep,
+        periods: PeriodsDep,
         write_session: WriteSessionDep,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[ReportPublic]:
@@ -130,50 +142,52 @@ class ReportController(Controller):
 
         Admins name the `department` (unless the guideline has only one); earlier revisions never change.
         """
-        body = body_of(request, ReportIn)
         guideline = guideline_id(catalogue, code)
 
         async def write() -> ReportPublic:
-            department = acting_department(
-                principal, catalogue, body.department, single_responsible(catalogue, code)
-            )
-            ensure_responsible(principal, catalogue, code, department, "department")
-            await writable_period(write_session, body.period, first_fiscal_year(request))
-            item = ReportWrite(guideline, catalogue.department_ids[department], body.status, body.summary)
-            reports, _ = await write_quarter(write_session, catalogue, principal, body.period, reports=[item])
+            department = acting_for_guideline(principal, catalogue, code, data.department)
+            await periods.writable(write_session, data.period)
+            item = ReportWrite(guideline, catalogue.department_ids[department], data.status, data.summary)
+            reports, _ = await write_quarter(write_session, catalogue, principal, data.period, reports=[item])
             return reports[0]
 
         async with write_session.begin():
             response = await idempotent(
-                write_session, request, principal, idempotency_key, body, ReportPublic, 201, write
+                write_session, request, principal.token_id, idempotency_key, data, ReportPublic, 201, write
             )
-        return counted(response, "report")
+        count_stored(response, reports=1, values=0)
+        return response
 
-    @get("/", summary="Current reports on a guideline", responses=errors(404))
+    @get("/", summary="Current reports on a guideline", responses=READ_ERRORS)
     async def list_reports(
-        self, code: FromPath[str], catalogue: CatalogueDep, session: SessionDep, period: PeriodQuery = None
+        self,
+        code: FromPath[str],
+        catalogue: CatalogueDep,
+        periods: PeriodsDep,
+        session: SessionDep,
+        period: PeriodQuery = None,
     ) -> ReportList:
         """The current report of each department on the guideline, optionally for one period."""
-        items = await current_reports(session, catalogue, guideline_id(catalogue, code), period)
+        guideline = guideline_id(catalogue, code)
+        periods.parse_optional("period", period)
+        items = await queries.current_reports(session, catalogue, guideline, period)
         return ReportList(items=items, total=len(items))
 
-    @get("/history", summary="Every revision of the reports on a guideline", responses=errors(404))
+    @get("/history", summary="Every revision of the reports on a guideline", responses=READ_ERRORS)
     async def list_report_history(
         self,
         code: FromPath[str],
         catalogue: CatalogueDep,
+        periods: PeriodsDep,
         session: SessionDep,
         period: PeriodQuery = None,
         department: CodeQuery = None,
     ) -> ReportList:
         """Every revision, oldest first, optionally of one period and/or department."""
-        items = await report_history(
-            session,
-            catalogue,
-            guideline_id(catalogue, code),
-            period,
-            department_filter(catalogue, department),
-        )
+        guideline = guideline_id(catalogue, code)
+        periods.parse_optional("period", period)
+        department_id = department_filter(catalogue, department)
+        items = await queries.report_history(session, catalogue, guideline, period, department_id)
         return ReportList(items=items, total=len(items))
 
 
@@ -189,7 +203,8 @@ class GuidelineIndicatorController(Controller):
         status_code=201,
         guards=[writers_only],
         responses=errors(403, 404, 413, 422),
-        before_request=strict_body(IndicatorIn),
+        dto=StrictBody[IndicatorIn],
+        return_dto=None,
     )
     async def create_indicator(
         self,
@@ -205,30 +220,26 @@ class GuidelineIndicatorController(Controller):
 
         A target below the baseline makes a decreasing indicator.
         """
-        body = body_of(request, IndicatorIn)
         guideline = guideline_id(catalogue, code)
 
         async def write() -> IndicatorPublic:
-            department = acting_department(
-                principal, catalogue, body.department, single_responsible(catalogue, code)
-            )
-            ensure_responsible(principal, catalogue, code, department, "department")
-            if body.target == body.baseline:
+            department = acting_for_guideline(principal, catalogue, code, data.department)
+            if data.target == data.baseline:
                 raise ProblemError(422, "target: must differ from baseline", field="target")
             definition = {
-                "name": body.name,
-                "unit": body.unit,
-                "baseline": body.baseline,
-                "target": body.target,
+                "name": data.name,
+                "unit": data.unit,
+                "baseline": data.baseline,
+                "target": data.target,
             }
-            row = await indicator_service.create_indicator(
+            row = await create_indicator(
                 write_session, principal, guideline, catalogue.department_ids[department], definition
             )
-            return indicator_service.public(catalogue, row)
+            return indicator_public(catalogue, row)
 
         async with write_session.begin():
             return await idempotent(
-                write_session, request, principal, idempotency_key, body, IndicatorPublic, 201, write
+                write_session, request, principal.token_id, idempotency_key, data, IndicatorPublic, 201, write
             )
 
 
@@ -252,10 +263,10 @@ class IndicatorController(Controller):
             if guideline not in catalogue.guideline_ids:
                 raise ProblemError(400, f"guideline: no guideline with code {guideline!r}", field="guideline")
             guideline_filter = catalogue.guideline_ids[guideline]
-        rows = await indicator_service.list_indicators(
+        rows = await queries.list_indicators(
             session, guideline_filter, department_filter(catalogue, department)
         )
-        items = [indicator_service.public(catalogue, row) for row in rows]
+        items = [indicator_public(catalogue, row) for row in rows]
         return IndicatorList(items=items, total=len(items))
 
     @get("/{indicator_id:int}", summary="Get an indicator", responses=errors(404))
@@ -263,18 +274,18 @@ class IndicatorController(Controller):
         self, indicator_id: FromPath[int], catalogue: CatalogueDep, session: SessionDep
     ) -> IndicatorPublic:
         """One indicator with its current definition and revision."""
-        return indicator_service.public(catalogue, await indicator_row(session, indicator_id))
+        return indicator_public(catalogue, await indicator_row(session, indicator_id))
 
     @patch(
         "/{indicator_id:int}",
         summary="Change an indicator's name, unit or target",
         guards=[writers_only],
         responses=errors(403, 404, 413, 422),
-        before_request=strict_body(IndicatorPatch),
+        dto=StrictBody[IndicatorPatch],
+        return_dto=None,
     )
     async def patch_indicator(
         self,
-        request: Request[Any, Any, Any],
         indicator_id: FromPath[int],
         data: JSONBody[IndicatorPatch],
         principal: PrincipalDep,
@@ -282,11 +293,10 @@ class IndicatorController(Controller):
         write_session: WriteSessionDep,
     ) -> IndicatorPublic:
         """Change name, unit and/or target (not the baseline); each change is a new revision."""
-        body = body_of(request, IndicatorPatch)
         changed = {
-            name: getattr(body, name)
-            for name in body.__struct_fields__
-            if getattr(body, name) is not msgspec.UNSET
+            name: getattr(data, name)
+            for name in data.__struct_fields__
+            if getattr(data, name) is not msgspec.UNSET
         }
         if not changed:
             raise ProblemError(422, "body: give at least one of name, unit, target", field="body")
@@ -295,10 +305,8 @@ class IndicatorController(Controller):
             may_change(principal, catalogue, row.department_id)
             if changed.get("target") == row.baseline:
                 raise ProblemError(422, "target: must differ from baseline", field="target")
-            updated = await indicator_service.change_indicator(
-                write_session, principal, indicator_id, changed
-            )
-        return indicator_service.public(catalogue, updated)
+            updated = await change_indicator(write_session, principal, indicator_id, changed)
+        return indicator_public(catalogue, updated)
 
     @get("/{indicator_id:int}/history", summary="Every definition of an indicator", responses=errors(404))
     async def get_indicator_history(
@@ -306,7 +314,7 @@ class IndicatorController(Controller):
     ) -> IndicatorRevisionList:
         """The indicator's definition after its creation and after each change, oldest first."""
         await indicator_row(session, indicator_id)
-        items = await indicator_service.indicator_history(session, indicator_id)
+        items = await queries.indicator_history(session, indicator_id)
         return IndicatorRevisionList(items=items, total=len(items))
 
     @post(
@@ -315,7 +323,8 @@ class IndicatorController(Controller):
         status_code=201,
         guards=[writers_only],
         responses=WRITE_ERRORS,
-        before_request=strict_body(ValueIn),
+        dto=StrictBody[ValueIn],
+        return_dto=None,
     )
     async def post_value(
         self,
@@ -324,25 +333,26 @@ class IndicatorController(Controller):
         data: JSONBody[ValueIn],
         principal: PrincipalDep,
         catalogue: CatalogueDep,
+        periods: PeriodsDep,
         write_session: WriteSessionDep,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[ValuePublic]:
         """Store the next revision of the indicator's value for the period, for its department."""
-        body = body_of(request, ValueIn)
 
         async def write() -> ValuePublic:
             row = await indicator_row(write_session, indicator_id)
             may_change(principal, catalogue, row.department_id)
-            await writable_period(write_session, body.period, first_fiscal_year(request))
-            item = ValueWrite(indicator_id, row.department_id, body.value, body.note)
-            _, values = await write_quarter(write_session, catalogue, principal, body.period, values=[item])
+            await periods.writable(write_session, data.period)
+            item = ValueWrite(indicator_id, row.department_id, data.value, data.note)
+            _, values = await write_quarter(write_session, catalogue, principal, data.period, values=[item])
             return values[0]
 
         async with write_session.begin():
             response = await idempotent(
-                write_session, request, principal, idempotency_key, body, ValuePublic, 201, write
+                write_session, request, principal.token_id, idempotency_key, data, ValuePublic, 201, write
             )
-        return counted(response, "value")
+        count_stored(response, reports=0, values=1)
+        return response
 
     @get("/{indicator_id:int}/values", summary="Current values of an indicator", responses=errors(404))
     async def list_values(
@@ -350,24 +360,26 @@ class IndicatorController(Controller):
     ) -> ValueList:
         """The current value for each period, oldest period first."""
         await indicator_row(session, indicator_id)
-        items = await current_values(session, catalogue, indicator_id)
+        items = await queries.current_values(session, catalogue, indicator_id)
         return ValueList(items=items, total=len(items))
 
     @get(
         "/{indicator_id:int}/values/history",
         summary="Every revision of an indicator's values",
-        responses=errors(404),
+        responses=READ_ERRORS,
     )
     async def list_value_history(
         self,
         indicator_id: FromPath[int],
         catalogue: CatalogueDep,
+        periods: PeriodsDep,
         session: SessionDep,
         period: PeriodQuery = None,
     ) -> ValueList:
         """Every revision, by period and oldest first, optionally of one period."""
         await indicator_row(session, indicator_id)
-        items = await value_history(session, catalogue, indicator_id, period)
+        periods.parse_optional("period", period)
+        items = await queries.value_history(session, catalogue, indicator_id, period)
         return ValueList(items=items, total=len(items))
 
 
@@ -383,7 +395,8 @@ class SubmissionController(Controller):
         status_code=201,
         guards=[writers_only],
         responses=errors(403, 409, 413, 422),
-        before_request=strict_body(SubmissionIn),
+        dto=StrictBody[SubmissionIn],
+        return_dto=None,
     )
     async def post_submission(
         self,
@@ -391,6 +404,7 @@ class SubmissionController(Controller):
         data: JSONBody[SubmissionIn],
         principal: PrincipalDep,
         catalogue: CatalogueDep,
+        periods: PeriodsDep,
         write_session: WriteSessionDep,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[SubmissionPublic]:
@@ -400,13 +414,22 @@ class SubmissionController(Controller):
         each invalid item by its index (`reports[3].guideline`). The status is 403 when every problem is a
         permission problem, otherwise 422; a closed period is a 409.
         """
-        body = body_of(request, SubmissionIn)
 
         async def write() -> SubmissionPublic:
-            return await submit(write_session, catalogue, principal, body, first_fiscal_year(request))
+            return await submit(write_session, catalogue, principal, data, periods)
 
         async with write_session.begin():
             response = await idempotent(
-                write_session, request, principal, idempotency_key, body, SubmissionPublic, 201, write
+                write_session,
+                request,
+                principal.token_id,
+                idempotency_key,
+                data,
+                SubmissionPublic,
+                201,
+                write,
             )
-        return counted(response, "batch")
+        if "Idempotent-Replayed" not in response.headers:
+            record_submission(response.content.department, "batch")
+        count_stored(response, reports=len(data.reports), values=len(data.values))
+        return response

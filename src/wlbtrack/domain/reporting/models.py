@@ -8,20 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from wlbtrack.lib.types import UTCDateTime, utcnow
-
-
-class ClosedPeriod(SQLModel, table=True):
-    """A fiscal quarter an admin has closed to writes."""
-
-    __tablename__ = "closed_period"
-
-    period: str = Field(max_length=7, primary_key=True)
-    closed_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
-    closed_by: str = Field(max_length=200)
+from wlbtrack.lib.types import UTCDateTime
 
 
 class Report(SQLModel, table=True):
@@ -125,29 +115,3 @@ class IndicatorValueRevision(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     created_by: str = Field(max_length=200)
     token_id: int | None = Field(default=None, foreign_key="api_token.id")
-
-
-class IdempotencyRecord(SQLModel, table=True):
-    """The stored response to a POST made with an Idempotency-Key."""
-
-    __tablename__ = "idempotency_record"
-    __table_args__ = (UniqueConstraint("token_id", "key", name="uq_idempotency_key"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    token_id: int = Field(foreign_key="api_token.id")
-    key: str = Field(max_length=255)
-    method: str = Field(max_length=8)
-    path: str = Field(max_length=500)
-    request_hash: str = Field(max_length=64)
-    status_code: int
-    response_body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
-
-
-class ChangeCounter(SQLModel, table=True):
-    """A version number bumped by every write to an area, so caches and ETags know when data changed."""
-
-    __tablename__ = "change_counter"
-
-    name: str = Field(max_length=32, primary_key=True)
-    version: int = 0

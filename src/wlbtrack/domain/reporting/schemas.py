@@ -1,18 +1,21 @@
-"""Request and response bodies of reports, indicators, values, submissions and periods."""
+"""Request and response bodies of reports, indicators, values and submissions, and their query parameters."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 import msgspec
+from litestar.params import QueryParameter
 
-from wlbtrack.lib.validation import NO_NUL, Code, FiniteFloat, Label, Note, PeriodCode, Summary
-
-MAX_ROW_ID = 2**31 - 1
+from wlbtrack.domain.periods.schemas import PERIOD_PATTERN, PeriodCode
+from wlbtrack.lib.validation import MAX_ROW_ID, NO_NUL, Code, FiniteFloat, Label, Note, Summary
 
 ReportStatus = Literal["not_started", "on_track", "at_risk", "delayed", "completed"]
-PeriodState = Literal["open", "closed"]
+PeriodQuery = Annotated[
+    str | None, QueryParameter(pattern=PERIOD_PATTERN, description="Fiscal quarter, e.g. 2026-Q1")
+]
+CodeQuery = Annotated[str | None, QueryParameter(min_length=1, max_length=64)]
 Unit = Annotated[str, msgspec.Meta(min_length=1, max_length=50, pattern=NO_NUL)]
 OptionalNote = Annotated[Note, msgspec.Meta(min_length=1)]
 IndicatorId = Annotated[int, msgspec.Meta(ge=1, le=MAX_ROW_ID, description="An indicator's id")]
@@ -175,22 +178,3 @@ class SubmissionPublic(msgspec.Struct):
     department: str
     reports: list[ReportPublic]
     values: list[ValuePublic]
-
-
-class PeriodPublic(msgspec.Struct):
-    """A fiscal quarter and whether it accepts writes."""
-
-    code: str
-    fiscal_year: int
-    quarter: int
-    start: date
-    end: date
-    label_ja: str
-    state: PeriodState
-    closed_at: datetime | None = None
-    closed_by: str | None = None
-
-
-class PeriodList(msgspec.Struct):
-    items: list[PeriodPublic]
-    total: int

@@ -1,17 +1,17 @@
-"""An in-memory copy of the catalogue, reloaded when `wlbtrack seed` changes it."""
+"""The catalogue as an in-memory snapshot (with its list responses encoded once), reloaded after a re-seed."""
 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from litestar.serialization import encode_json
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlmodel import col, select
 
+from wlbtrack.db import ReadSession
 from wlbtrack.domain.catalogue.models import (
     Campaign,
     Department,
@@ -37,6 +37,12 @@ from wlbtrack.domain.catalogue.schemas import (
     InitiativeGroupPublic,
 )
 from wlbtrack.lib import changes
+from wlbtrack.lib.clock import Clock
+from wlbtrack.lib.tables import table
+
+DEPARTMENT, CAMPAIGN, DIRECTION, GUIDELINE = (table(m) for m in (Department, Campaign, Direction, Guideline))
+GROUP, INITIATIVE = table(InitiativeGroup), table(Initiative)
+GROUP_DEPARTMENT, RESPONSIBILITY = table(InitiativeGroupDepartment), table(Responsibility)
 
 
 @dataclass
@@ -96,39 +102,27 @@ LIST_KINDS = frozenset(_LISTS)
 
 async def read_catalogue(session: AsyncSession, version: int) -> Catalogue:
     """Read every catalogue table once and assemble the public shapes."""
-    departments = (
-        (await session.execute(select(Department).order_by(col(Department.position)))).scalars().all()
-    )
+    departments = (await session.execute(select(DEPARTMENT).order_by(DEPARTMENT.c.position))).all()
     department_by_id = {d.id: d for d in departments}
-    campaigns = (await session.execute(select(Campaign).order_by(col(Campaign.position)))).scalars().all()
-    directions = (await session.execute(select(Direction).order_by(col(Direction.position)))).scalars().all()
-    guidelines = (await session.execute(select(Guideline).order_by(col(Guideline.position)))).scalars().all()
-    groups = (
-        (
-            await session.execute(
-                select(InitiativeGroup).order_by(
-                    col(InitiativeGroup.guideline_id), col(InitiativeGroup.position)
-                )
-            )
-        )
-        .scalars()
-        .all()
-    )
+    campaigns = (await session.execute(select(CAMPAIGN).order_by(CAMPAIGN.c.position))).all()
+    directions = (await session.execute(select(DIRECTION).order_by(DIRECTION.c.position))).all()
+    guidelines = (await session.execute(select(GUIDELINE).order_by(GUIDELINE.c.position))).all()
+    groups = (await session.execute(select(GROUP).order_by(GROUP.c.guideline_id, GROUP.c.position))).all()
     initiatives: dict[int, list[str]] = defaultdict(list)
     for group_id, name in await session.execute(
-        select(Initiative.group_id, Initiative.name).order_by(
-            col(Initiative.group_id), col(Initiative.position)
+        select(INITIATIVE.c.group_id, INITIATIVE.c.name).order_by(
+            INITIATIVE.c.group_id, INITIATIVE.c.position
         )
     ):
         initiatives[group_id].append(name)
     group_departments: dict[int, set[int]] = defaultdict(set)
     for group_id, department_id in await session.execute(
-        select(InitiativeGroupDepartment.group_id, InitiativeGroupDepartment.department_id)
+        select(GROUP_DEPARTMENT.c.group_id, GROUP_DEPARTMENT.c.department_id)
     ):
         group_departments[group_id].add(department_id)
     responsible: dict[int, set[int]] = defaultdict(set)
     for guideline_id, department_id in await session.execute(
-        select(Responsibility.guideline_id, Responsibility.department_id)
+        select(RESPONSIBILITY.c.guideline_id, RESPONSIBILITY.c.department_id)
     ):
         responsible[guideline_id].add(department_id)
 
@@ -138,7 +132,6 @@ async def read_catalogue(session: AsyncSession, version: int) -> Catalogue:
 
     groups_by_guideline: dict[int, list[InitiativeGroupPublic]] = defaultdict(list)
     for group in groups:
-        assert group.id is not None
         groups_by_guideline[group.guideline_id].append(
             InitiativeGroupPublic(
                 initiatives=initiatives[group.id], departments=refs(group_departments[group.id])
@@ -154,8 +147,8 @@ async def read_catalogue(session: AsyncSession, version: int) -> Catalogue:
             source=g.source,
             direction=direction_by_id[g.direction_id].code,
             campaign=campaign_code[direction_by_id[g.direction_id].campaign_id],
-            departments=refs(responsible[g.id]) if g.id is not None else [],
-            initiative_groups=groups_by_guideline[g.id] if g.id is not None else [],
+            departments=refs(responsible[g.id]),
+            initiative_groups=groups_by_guideline[g.id],
         )
         for g in guidelines
     }
@@ -189,8 +182,8 @@ async def read_catalogue(session: AsyncSession, version: int) -> Catalogue:
         departments={
             d.code: DepartmentPublic(code=d.code, name=d.name, name_en=d.name_en) for d in departments
         },
-        guideline_ids={g.code: g.id for g in guidelines if g.id is not None},
-        department_ids={d.code: d.id for d in departments if d.id is not None},
+        guideline_ids={g.code: g.id for g in guidelines},
+        department_ids={d.code: d.id for d in departments},
     )
 
 
@@ -201,9 +194,10 @@ class CatalogueCache:
     steady traffic never waits for the check, while no snapshot is served more than `ttl` after its check.
     """
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], ttl: float) -> None:
+    def __init__(self, sessions: async_sessionmaker[ReadSession], ttl: float, clock: Clock) -> None:
         self._sessions = sessions
         self._ttl = ttl
+        self._clock = clock
         self._catalogue = Catalogue()
         self._checked_at = float("-inf")
         self._lock = asyncio.Lock()
@@ -211,7 +205,7 @@ class CatalogueCache:
 
     def fresh(self) -> Catalogue | None:
         """The catalogue if it was checked less than `ttl` seconds ago, without waiting; otherwise None."""
-        age = time.monotonic() - self._checked_at
+        age = self._clock.monotonic() - self._checked_at
         if age >= self._ttl:
             return None
         if age >= self._ttl / 2 and self._background is None:
@@ -228,9 +222,9 @@ class CatalogueCache:
     async def _check(self) -> None:
         """Compare the catalogue version with the database's and reload on a change; one check at a time."""
         async with self._lock:
-            if time.monotonic() - self._checked_at < self._ttl / 2:
+            if self._clock.monotonic() - self._checked_at < self._ttl / 2:
                 return  # checked by whoever held the lock before
-            started = time.monotonic()
+            started = self._clock.monotonic()
             async with self._sessions() as session:
                 version = await changes.current(session, changes.CATALOGUE)
                 if version != self._catalogue.version:

@@ -1,13 +1,16 @@
-"""Dialect-specific INSERT (for ON CONFLICT) and the tables behind the table models."""
+"""Core tables of the table models (the one query style: `sqlalchemy.select` on table columns) and upserts."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Table
+from sqlalchemy import Select, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
+
+Rows = Select[*tuple[Any, ...]]
+RowsT = TypeVar("RowsT", bound=Rows)
 
 
 def table(model: type[SQLModel]) -> Table:
@@ -17,9 +20,9 @@ def table(model: type[SQLModel]) -> Table:
     return result
 
 
-def insert(session: AsyncSession, model: type[SQLModel]) -> Any:
+def insert(session: AsyncSession, target: Table) -> Any:
     """An INSERT with on_conflict_* support for the session's database (PostgreSQL or SQLite)."""
     assert session.bind is not None
     if session.bind.dialect.name == "postgresql":
-        return postgresql.insert(table(model))
-    return sqlite.insert(table(model))
+        return postgresql.insert(target)
+    return sqlite.insert(target)

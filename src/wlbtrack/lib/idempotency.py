@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 import msgspec
 from litestar import Request, Response
 from litestar.params import HeaderParameter
-from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
+from sqlalchemy import Column, LargeBinary, UniqueConstraint, select, update
+from sqlmodel import Field, SQLModel
 
-from wlbtrack.domain.auth.tokens import Principal
-from wlbtrack.domain.reporting.models import IdempotencyRecord
-from wlbtrack.domain.reporting.sql import insert
+from wlbtrack.db import WriteSession
 from wlbtrack.lib.errors import ProblemError
-from wlbtrack.lib.types import utcnow
+from wlbtrack.lib.tables import insert, table
+from wlbtrack.lib.types import UTCDateTime, utcnow
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -37,6 +36,26 @@ IdempotencyKey = Annotated[
 S = TypeVar("S", bound=msgspec.Struct)
 
 
+class IdempotencyRecord(SQLModel, table=True):
+    """The stored response to a POST made with an Idempotency-Key."""
+
+    __tablename__ = "idempotency_record"
+    __table_args__ = (UniqueConstraint("token_id", "key", name="uq_idempotency_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_id: int = Field(foreign_key="api_token.id")
+    key: str = Field(max_length=255)
+    method: str = Field(max_length=8)
+    path: str = Field(max_length=500)
+    request_hash: str = Field(max_length=64)
+    status_code: int
+    response_body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+
+
+RECORD = table(IdempotencyRecord)
+
+
 def fingerprint(request: Request[Any, Any, Any], body: msgspec.Struct | None) -> str:
     """A hash of the method, path and (canonically re-encoded) body."""
     digest = hashlib.sha256(f"{request.method} {request.url.path}\n".encode())
@@ -46,16 +65,16 @@ def fingerprint(request: Request[Any, Any, Any], body: msgspec.Struct | None) ->
 
 
 async def _claim(
-    session: AsyncSession, principal: Principal, key: str, request: Request[Any, Any, Any], request_hash: str
+    session: WriteSession, token_id: int, key: str, request: Request[Any, Any, Any], request_hash: str
 ) -> int | None:
     """Insert a placeholder record for the key; None when the key is taken.
 
     On PostgreSQL a concurrent transaction holding the same key makes this wait until it ends.
     """
     statement = (
-        insert(session, IdempotencyRecord)
+        insert(session, RECORD)
         .values(
-            token_id=principal.token_id,
+            token_id=token_id,
             key=key,
             method=request.method,
             path=request.url.path[:500],
@@ -65,16 +84,16 @@ async def _claim(
             created_at=utcnow(),
         )
         .on_conflict_do_nothing(index_elements=["token_id", "key"])
-        .returning(IdempotencyRecord.id)
+        .returning(RECORD.c.id)
     )
     record_id: int | None = (await session.execute(statement)).scalar_one_or_none()
     return record_id
 
 
 async def idempotent(
-    session: AsyncSession,
+    session: WriteSession,
     request: Request[Any, Any, Any],
-    principal: Principal,
+    token_id: int,
     key: str | None,
     body: msgspec.Struct | None,
     response_type: type[S],
@@ -82,7 +101,7 @@ async def idempotent(
     write: Callable[[], Awaitable[S]],
     stored: Callable[[S], S] | None = None,
 ) -> Response[S]:
-    """Run `write` in the caller's transaction, or replay the response stored under `key`.
+    """Run `write` in the caller's transaction, or replay the response the token stored under `key`.
 
     `stored` transforms the response before it is kept (e.g. to drop a secret).
     """
@@ -91,15 +110,15 @@ async def idempotent(
     if not 1 <= len(key) <= MAX_KEY_LENGTH:
         raise ProblemError(400, f"{HEADER}: must be 1–{MAX_KEY_LENGTH} characters", field=HEADER)
     request_hash = fingerprint(request, body)
-    record_id = await _claim(session, principal, key, request, request_hash)
+    record_id = await _claim(session, token_id, key, request, request_hash)
     if record_id is None:
         record = (
             await session.execute(
-                select(IdempotencyRecord).where(
-                    IdempotencyRecord.token_id == principal.token_id, IdempotencyRecord.key == key
+                select(RECORD.c.request_hash, RECORD.c.status_code, RECORD.c.response_body).where(
+                    RECORD.c.token_id == token_id, RECORD.c.key == key
                 )
             )
-        ).scalar_one()
+        ).one()
         if record.request_hash != request_hash:
             raise ProblemError(422, f"{HEADER}: this key was used for a different request", field=HEADER)
         return Response(
@@ -110,8 +129,8 @@ async def idempotent(
     result = await write()
     kept = stored(result) if stored is not None else result
     await session.execute(
-        update(IdempotencyRecord)
-        .where(col(IdempotencyRecord.id) == record_id)
+        update(RECORD)
+        .where(RECORD.c.id == record_id)
         .values(status_code=status_code, response_body=msgspec.json.encode(kept))
     )
     return Response(result, status_code=status_code)

@@ -1,21 +1,27 @@
-"""Issuing, hashing and resolving bearer tokens."""
+"""API tokens: issuing, hashing, resolving to a Principal (with a cache), listing and revoking."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import secrets
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlmodel import col, select
 
+from wlbtrack.db import ReadSession, WriteSession
 from wlbtrack.domain.auth.models import ApiToken, Role
+from wlbtrack.domain.auth.schemas import TokenCreated, TokenPublic
 from wlbtrack.domain.catalogue.models import Department
+from wlbtrack.lib.clock import Clock
+from wlbtrack.lib.tables import table
+from wlbtrack.lib.types import utcnow
 
 TOKEN_PREFIX = "wlb_"
+TOKEN = table(ApiToken)
+DEPARTMENT = table(Department)
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,14 @@ class Principal:
         return self.role in (Role.ADMIN, Role.DEPARTMENT)
 
 
+class TokenError(ValueError):
+    """A token request that cannot be honoured; `field` names the culprit."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
 def new_token() -> str:
     """A fresh random token (256 bits)."""
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -42,13 +56,81 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+async def create_token(
+    session: WriteSession, role: str, department: str | None = None, label: str | None = None
+) -> tuple[str, TokenCreated]:
+    """Store a new token's hash; return the token (shown once) and what was stored."""
+    try:
+        parsed_role = Role(role)
+    except ValueError as exc:
+        raise TokenError("role", f"must be one of {', '.join(r.value for r in Role)}") from exc
+    department_id: int | None = None
+    if parsed_role is Role.DEPARTMENT and department is None:
+        raise TokenError("department", "a department token needs a department code")
+    if department is not None:
+        department_id = (
+            await session.execute(select(DEPARTMENT.c.id).where(DEPARTMENT.c.code == department))
+        ).scalar_one_or_none()
+        if department_id is None:
+            raise TokenError("department", f"no department with code {department!r}")
+    token = new_token()
+    row = (
+        await session.execute(
+            TOKEN.insert()
+            .values(
+                token_hash=hash_token(token),
+                role=parsed_role.value,
+                department_id=department_id,
+                label=label or f"{parsed_role.value}{'-' + department if department else ''}",
+                created_at=utcnow(),
+            )
+            .returning(TOKEN.c.id, TOKEN.c.role, TOKEN.c.label, TOKEN.c.created_at)
+        )
+    ).one()
+    created = TokenCreated(
+        id=row.id,
+        role=row.role,
+        department=department,
+        label=row.label,
+        created_at=row.created_at,
+        token=token,
+    )
+    return token, created
+
+
+async def list_tokens(session: AsyncSession) -> list[TokenPublic]:
+    """Every token (active and revoked) with its department code, oldest first."""
+    rows = await session.execute(
+        select(
+            TOKEN.c.id, TOKEN.c.role, DEPARTMENT.c.code, TOKEN.c.label, TOKEN.c.created_at, TOKEN.c.revoked_at
+        )
+        .select_from(TOKEN)
+        .outerjoin(DEPARTMENT, DEPARTMENT.c.id == TOKEN.c.department_id)
+        .order_by(TOKEN.c.id)
+    )
+    return [TokenPublic(*row) for row in rows]
+
+
+async def revoke_token(session: WriteSession, token_id: int) -> bool:
+    """Mark a token revoked (keeping the first revocation time); False when there is no such token."""
+    exists = (await session.execute(select(TOKEN.c.id).where(TOKEN.c.id == token_id))).first() is not None
+    if exists:
+        await session.execute(
+            update(TOKEN)
+            .where(TOKEN.c.id == token_id, TOKEN.c.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+    return exists
+
+
 async def resolve_token(session: AsyncSession, token: str) -> Principal | None:
     """The principal of an active token, or None for an unknown or revoked one."""
     row = (
         await session.execute(
-            select(ApiToken.id, ApiToken.role, ApiToken.label, Department.code)
-            .outerjoin(Department, col(Department.id) == ApiToken.department_id)
-            .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))  # type: ignore[union-attr]
+            select(TOKEN.c.id, TOKEN.c.role, TOKEN.c.label, DEPARTMENT.c.code)
+            .select_from(TOKEN)
+            .outerjoin(DEPARTMENT, DEPARTMENT.c.id == TOKEN.c.department_id)
+            .where(TOKEN.c.token_hash == hash_token(token), TOKEN.c.revoked_at.is_(None))
         )
     ).first()
     if row is None:
@@ -60,7 +142,7 @@ async def resolve_token(session: AsyncSession, token: str) -> Principal | None:
 Fetch = Callable[[str], Awaitable["Principal | None"]]
 
 
-def principal_fetcher(sessions: async_sessionmaker[AsyncSession]) -> Fetch:
+def principal_fetcher(sessions: async_sessionmaker[ReadSession]) -> Fetch:
     """Resolve a token in a short read session of its own."""
 
     async def fetch(token: str) -> Principal | None:
@@ -81,9 +163,10 @@ class TokenCache:
 
     MAX_ENTRIES = 10_000
 
-    def __init__(self, ttl: float, fetch: Fetch) -> None:
+    def __init__(self, ttl: float, fetch: Fetch, clock: Clock) -> None:
         self._ttl = ttl
         self._fetch = fetch
+        self._clock = clock
         self._entries: dict[str, tuple[float, Principal]] = {}
         self._lookups: dict[str, asyncio.Future[Principal | None]] = {}
         self._generation = 0  # advanced by clear(), so a lookup begun before it cannot refill the cache
@@ -93,7 +176,7 @@ class TokenCache:
         entry = self._entries.get(token)
         if entry is None:
             return None
-        age = time.monotonic() - entry[0]
+        age = self._clock.monotonic() - entry[0]
         if age >= self._ttl:
             return None
         if age >= self._ttl / 2 and token not in self._lookups:
@@ -131,7 +214,7 @@ class TokenCache:
             return
         if len(self._entries) >= self.MAX_ENTRIES:
             self._entries.clear()
-        self._entries[token] = (time.monotonic(), principal)
+        self._entries[token] = (self._clock.monotonic(), principal)
 
     def clear(self) -> None:
         """Forget every token, including what lookups in flight would bring back."""

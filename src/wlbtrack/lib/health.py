@@ -6,8 +6,8 @@ import asyncio
 
 import msgspec
 from litestar import Response, get
-from litestar.datastructures import State
-from sqlalchemy import text
+from litestar.di import NamedDependency
+from sqlalchemy import literal, select
 
 from wlbtrack.db import Database
 from wlbtrack.lib.responses import problem
@@ -31,13 +31,12 @@ async def health() -> HealthStatus:
     tags=["operations"],
     responses={503: problem("The database is unreachable")},
 )
-async def ready(state: State) -> Response[HealthStatus]:
+async def ready(database: NamedDependency[Database]) -> Response[HealthStatus]:
     """200 when a query against the database succeeds within the timeout, 503 otherwise."""
-    database: Database = state.database
     try:
         async with asyncio.timeout(database.settings.db_timeout + 1):
             async with database.read_sessions() as session:
-                await session.execute(text("SELECT 1"))
+                await session.execute(select(literal(1)))
     except Exception:
         return Response(
             {"status": 503, "title": "Service Unavailable", "detail": "database: unreachable"},  # type: ignore[arg-type]

@@ -1,0 +1,131 @@
+"""HTTP API of fiscal quarters: listing with their state, and closing/reopening by admins."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, QueryParameter
+
+from wlbtrack.db import ReadSession, WriteSession
+from wlbtrack.domain.auth.guards import admin_only
+from wlbtrack.domain.auth.services import Principal
+from wlbtrack.domain.periods.schemas import PeriodList, PeriodPublic
+from wlbtrack.domain.periods.services import (
+    Period,
+    PeriodRules,
+    close_period,
+    describe,
+    periods_between,
+    reopen_period,
+)
+from wlbtrack.lib.idempotency import IdempotencyKey, idempotent
+from wlbtrack.lib.responses import errors
+
+FiscalYear = Annotated[
+    int | None,
+    QueryParameter(
+        description=(
+            "Fiscal year (年度), e.g. 2026 for 令和8年度; from WLBTRACK_FIRST_FISCAL_YEAR to the current one"
+        )
+    ),
+]
+CHANGE_ERRORS = errors(403, 404, 422)
+
+
+class PeriodController(Controller):
+    """Japanese fiscal-year quarters: `2026-Q1` is April–June 2026 (2026年度 第1四半期)."""
+
+    path = "/periods"
+    tags = ("periods",)
+
+    @get("/", summary="List fiscal quarters", responses=errors(422))
+    async def list_periods(
+        self,
+        session: NamedDependency[ReadSession],
+        periods: NamedDependency[PeriodRules],
+        fiscal_year: FiscalYear = None,
+    ) -> PeriodList:
+        """The four quarters of `fiscal_year`; without it, every quarter from the plan's first fiscal year
+        (WLBTRACK_FIRST_FISCAL_YEAR, 2010) to the fiscal year containing today (Tokyo time), oldest first."""
+        if fiscal_year is None:
+            first, last = periods.first, Period(periods.current().fiscal_year, 4)
+        else:
+            year = periods.fiscal_year("fiscal_year", fiscal_year)
+            first, last = Period(year, 1), Period(year, 4)
+        items = await describe(session, periods_between(first, last))
+        return PeriodList(items=items, total=len(items))
+
+    @get("/{code:str}", summary="Get a fiscal quarter", responses=errors(404, 422))
+    async def get_period(
+        self,
+        code: FromPath[str],
+        session: NamedDependency[ReadSession],
+        periods: NamedDependency[PeriodRules],
+    ) -> PeriodPublic:
+        """One quarter with its dates, Japanese label and open/closed state."""
+        return (await describe(session, [periods.in_path("code", code)]))[0]
+
+    @post(
+        "/{code:str}/close",
+        summary="Close a fiscal quarter to writes",
+        status_code=200,
+        guards=[admin_only],
+        responses=CHANGE_ERRORS,
+    )
+    async def close(
+        self,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        principal: NamedDependency[Principal],
+        periods: NamedDependency[PeriodRules],
+        write_session: NamedDependency[WriteSession],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[PeriodPublic]:
+        """Writes into a closed period get 409 until it is reopened; closing twice changes nothing."""
+        period = periods.in_path("code", code)
+        return await _change(
+            request,
+            principal,
+            write_session,
+            idempotency_key,
+            lambda: close_period(write_session, period, principal.label),
+        )
+
+    @post(
+        "/{code:str}/reopen",
+        summary="Reopen a closed fiscal quarter",
+        status_code=200,
+        guards=[admin_only],
+        responses=CHANGE_ERRORS,
+    )
+    async def reopen(
+        self,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        principal: NamedDependency[Principal],
+        periods: NamedDependency[PeriodRules],
+        write_session: NamedDependency[WriteSession],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[PeriodPublic]:
+        """The period accepts writes again; reopening an open period changes nothing."""
+        period = periods.in_path("code", code)
+        return await _change(
+            request, principal, write_session, idempotency_key, lambda: reopen_period(write_session, period)
+        )
+
+
+async def _change(
+    request: Request[Any, Any, Any],
+    principal: Principal,
+    write_session: WriteSession,
+    idempotency_key: str | None,
+    write: Callable[[], Awaitable[PeriodPublic]],
+) -> Response[PeriodPublic]:
+    """Close or reopen in one transaction, honouring the Idempotency-Key."""
+    async with write_session.begin():
+        return await idempotent(
+            write_session, request, principal.token_id, idempotency_key, None, PeriodPublic, 200, write
+        )

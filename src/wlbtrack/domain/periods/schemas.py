@@ -1,0 +1,32 @@
+"""Period codes in bodies and parameters, and the period API's responses."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+PERIOD_PATTERN = r"^[0-9]{4}-Q[1-4]$"
+
+PeriodCode = Annotated[str, msgspec.Meta(pattern=PERIOD_PATTERN, description="Fiscal quarter, e.g. 2026-Q1")]
+PeriodState = Literal["open", "closed"]
+
+
+class PeriodPublic(msgspec.Struct):
+    """A fiscal quarter and whether it accepts writes."""
+
+    code: str
+    fiscal_year: int
+    quarter: int
+    start: date
+    end: date
+    label_ja: str
+    state: PeriodState
+    closed_at: datetime | None = None
+    closed_by: str | None = None
+
+
+class PeriodList(msgspec.Struct):
+    items: list[PeriodPublic]
+    total: int

@@ -1,0 +1,412 @@
+"""Writing reports, indicators and values: who may write for whom, storing revisions, the quarterly batch.
+
+Every write of reports or values goes through `write_quarter`, which takes row locks in one global
+order (reports by key, then values by indicator, then the change counter), so concurrent writers on
+PostgreSQL queue instead of deadlocking.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Table, update
+from sqlalchemy.engine import Row
+
+from wlbtrack.db import WriteSession
+from wlbtrack.domain.auth.models import Role
+from wlbtrack.domain.auth.services import Principal
+from wlbtrack.domain.catalogue.services import Catalogue
+from wlbtrack.domain.periods.services import PeriodRules
+from wlbtrack.domain.reporting.queries import (
+    INDICATOR,
+    INDICATOR_REVISION,
+    REPORT,
+    REPORT_REVISION,
+    VALUE,
+    VALUE_REVISION,
+    indicator_departments,
+)
+from wlbtrack.domain.reporting.schemas import (
+    IndicatorPublic,
+    ReportPublic,
+    SubmissionIn,
+    SubmissionPublic,
+    ValuePublic,
+)
+from wlbtrack.lib import changes
+from wlbtrack.lib.errors import ProblemError
+from wlbtrack.lib.tables import insert
+from wlbtrack.lib.types import utcnow
+
+T = TypeVar("T")
+DETAIL_ITEMS = 10
+DEFINITION = ("name", "unit", "baseline", "target")
+REPORT_KEY = ("guideline_id", "department_id")  # with the period: one head row per key
+VALUE_KEY = ("indicator_id",)
+
+# --- who may write for whom ---------------------------------------------------------------------
+
+
+def acting_department(
+    principal: Principal, catalogue: Catalogue, requested: str | None, default: str | None = None
+) -> str:
+    """The department a write is made for: a department token's own, or the one an admin names.
+
+    `default` is used when an admin names none (a guideline with a single responsible department).
+    """
+    if principal.role is Role.DEPARTMENT:
+        assert principal.department is not None
+        if requested is not None and requested != principal.department:
+            raise ProblemError(
+                403,
+                f"department: a token of {principal.department} cannot write for {requested}",
+                field="department",
+            )
+        return principal.department
+    department = requested or default
+    if department is None:
+        raise ProblemError(
+            422, "department: an admin must name the department it writes for", field="department"
+        )
+    if department not in catalogue.departments:
+        raise ProblemError(422, f"department: no department with code {department!r}", field="department")
+    return department
+
+
+def ensure_responsible(
+    principal: Principal, catalogue: Catalogue, guideline: str, department: str, field: str
+) -> None:
+    """The department must be responsible for the guideline: 403 for its own token, 422 for an admin."""
+    if department in catalogue.responsible(guideline):
+        return
+    status = 403 if principal.role is Role.DEPARTMENT else 422
+    raise ProblemError(
+        status, f"{field}: {department} is not responsible for guideline {guideline}", field=field
+    )
+
+
+def ensure_owns(principal: Principal, indicator_department: str, department: str, field: str) -> None:
+    """An indicator's department must be the one written for: 403 for a department token, 422 for an admin."""
+    if indicator_department == department:
+        return
+    status = 403 if principal.role is Role.DEPARTMENT else 422
+    raise ProblemError(
+        status, f"{field}: the indicator belongs to {indicator_department}, not {department}", field=field
+    )
+
+
+def single_responsible(catalogue: Catalogue, guideline: str) -> str | None:
+    """The guideline's only responsible department, or None when there are several."""
+    responsible = catalogue.responsible(guideline)
+    return next(iter(responsible)) if len(responsible) == 1 else None
+
+
+# --- storing revisions ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportWrite:
+    """A validated report to store: guideline and department by id."""
+
+    guideline_id: int
+    department_id: int
+    status: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class ValueWrite:
+    """A validated value to store; `department_id` is the indicator's department."""
+
+    indicator_id: int
+    department_id: int
+    value: float
+    note: str | None
+
+
+async def _store(
+    session: WriteSession,
+    head: Table,
+    revisions: Table,
+    key: Sequence[str],
+    items: Sequence[dict[str, Any]],
+    principal: Principal,
+    period: str,
+    now: datetime,
+) -> dict[tuple[int, ...], int]:
+    """Upsert the head rows by `key` and period (revision + 1 on conflict, the other columns replaced),
+    append each one's revision row; the new revision per key, locking heads in key order."""
+    if not items:
+        return {}
+    ordered = sorted(items, key=lambda item: tuple(item[name] for name in key))
+    changed = [name for name in ordered[0] if name not in key]
+    copied = [name for name in changed if name in revisions.c]
+    statement = insert(session, head)
+    upsert = statement.on_conflict_do_update(
+        index_elements=[*key, "period"],
+        set_={
+            "revision": head.c.revision + 1,
+            **{name: statement.excluded[name] for name in (*changed, "updated_at", "updated_by")},
+        },
+    ).returning(head.c.id, head.c.revision, *(head.c[name] for name in key))
+    written = {"period": period, "revision": 1, "updated_at": now, "updated_by": principal.label}
+    rows = await session.execute(upsert, [{**item, **written} for item in ordered])
+    stored = {tuple(keys): (row_id, revision) for row_id, revision, *keys in rows}
+    parent = next(c for c in revisions.c if any(fk.column.table is head for fk in c.foreign_keys))
+    await session.execute(
+        revisions.insert(),
+        [
+            {
+                parent.name: stored[tuple(item[name] for name in key)][0],
+                "revision": stored[tuple(item[name] for name in key)][1],
+                **{name: item[name] for name in copied},
+                "created_at": now,
+                "created_by": principal.label,
+                "token_id": principal.token_id,
+            }
+            for item in ordered
+        ],
+    )
+    return {keys: revision for keys, (_, revision) in stored.items()}
+
+
+async def write_quarter(
+    session: WriteSession,
+    catalogue: Catalogue,
+    principal: Principal,
+    period: str,
+    reports: Sequence[ReportWrite] = (),
+    values: Sequence[ValueWrite] = (),
+) -> tuple[list[ReportPublic], list[ValuePublic]]:
+    """Store the next revision of each report and value in the caller's transaction, in input order.
+
+    Items must be validated (permissions, period) and have distinct keys: (guideline, department) for
+    reports, indicator for values. Racing writers get distinct consecutive revisions: the head row is
+    upserted atomically with `revision = revision + 1`.
+    """
+    now = utcnow()
+    report_revisions = await _store(
+        session,
+        REPORT,
+        REPORT_REVISION,
+        REPORT_KEY,
+        [asdict(item) for item in reports],
+        principal,
+        period,
+        now,
+    )
+    value_revisions = await _store(
+        session, VALUE, VALUE_REVISION, VALUE_KEY, [asdict(item) for item in values], principal, period, now
+    )
+    await changes.bump(session, changes.DATA)
+    stored_reports = [
+        ReportPublic(
+            guideline=catalogue.guideline_code(item.guideline_id),
+            department=catalogue.department_code(item.department_id),
+            period=period,
+            revision=report_revisions[item.guideline_id, item.department_id],
+            status=item.status,
+            summary=item.summary,
+            created_at=now,
+            created_by=principal.label,
+        )
+        for item in reports
+    ]
+    stored_values = [
+        ValuePublic(
+            indicator=item.indicator_id,
+            department=catalogue.department_code(item.department_id),
+            period=period,
+            revision=value_revisions[(item.indicator_id,)],
+            value=item.value,
+            note=item.note,
+            created_at=now,
+            created_by=principal.label,
+        )
+        for item in values
+    ]
+    return stored_reports, stored_values
+
+
+# --- indicators ----------------------------------------------------------------------------------
+
+
+def indicator_public(catalogue: Catalogue, row: Row[Any]) -> IndicatorPublic:
+    """The API shape of an indicator row."""
+    return IndicatorPublic(
+        id=row.id,
+        guideline=catalogue.guideline_code(row.guideline_id),
+        department=catalogue.department_code(row.department_id),
+        name=row.name,
+        unit=row.unit,
+        baseline=row.baseline,
+        target=row.target,
+        direction="decreasing" if row.target < row.baseline else "increasing",
+        revision=row.revision,
+        created_at=row.created_at,
+        created_by=row.created_by,
+        updated_at=row.updated_at,
+        updated_by=row.updated_by,
+    )
+
+
+async def _record_revision(session: WriteSession, row: Row[Any], principal: Principal) -> None:
+    await session.execute(
+        INDICATOR_REVISION.insert().values(
+            indicator_id=row.id,
+            revision=row.revision,
+            created_at=row.updated_at,
+            created_by=row.updated_by,
+            token_id=principal.token_id,
+            **{name: getattr(row, name) for name in DEFINITION},
+        )
+    )
+    await changes.bump(session, changes.DATA)
+
+
+async def create_indicator(
+    session: WriteSession,
+    principal: Principal,
+    guideline_id: int,
+    department_id: int,
+    definition: dict[str, Any],
+) -> Row[Any]:
+    """Store a validated indicator (revision 1) and its first history entry."""
+    now = utcnow()
+    row = (
+        await session.execute(
+            INDICATOR.insert()
+            .values(
+                guideline_id=guideline_id,
+                department_id=department_id,
+                revision=1,
+                created_at=now,
+                created_by=principal.label,
+                updated_at=now,
+                updated_by=principal.label,
+                **definition,
+            )
+            .returning(*INDICATOR.c)
+        )
+    ).one()
+    await _record_revision(session, row, principal)
+    return row
+
+
+async def change_indicator(
+    session: WriteSession, principal: Principal, indicator_id: int, changed: dict[str, Any]
+) -> Row[Any]:
+    """Apply validated changes atomically as the next revision and record it in the history."""
+    row = (
+        await session.execute(
+            update(INDICATOR)
+            .where(INDICATOR.c.id == indicator_id)
+            .values(
+                revision=INDICATOR.c.revision + 1, updated_at=utcnow(), updated_by=principal.label, **changed
+            )
+            .returning(*INDICATOR.c)
+        )
+    ).one()
+    await _record_revision(session, row, principal)
+    return row
+
+
+# --- the quarterly batch -------------------------------------------------------------------------
+
+
+class Problems:
+    """Every problem found in a submission, reported together."""
+
+    def __init__(self) -> None:
+        self.found: list[tuple[int, str, str]] = []
+
+    def add(self, status: int, field: str, message: str) -> None:
+        self.found.append((status, field, message))
+
+    def keep(self, problem: ProblemError) -> None:
+        """Keep a problem raised by a rule (its detail reads `field: message`)."""
+        field = problem.extra.get("field", "body") if isinstance(problem.extra, dict) else "body"
+        self.add(problem.status_code, field, problem.detail.removeprefix(f"{field}: "))
+
+    def check(self, rule: Callable[..., T], *args: Any) -> T | None:
+        """Run a rule that raises ProblemError; keep its problem and return None when it fails."""
+        try:
+            return rule(*args)
+        except ProblemError as exc:
+            self.keep(exc)
+            return None
+
+    def raise_any(self) -> None:
+        """403 when every problem is a permission problem, else 422; `errors` lists each one."""
+        if not self.found:
+            return
+        status = 403 if all(status == 403 for status, _, _ in self.found) else 422
+        details = [f"{field}: {message}" for _, field, message in self.found]
+        detail = "; ".join(details[:DETAIL_ITEMS])
+        if len(details) > DETAIL_ITEMS:
+            detail += f"; and {len(details) - DETAIL_ITEMS} more (see errors)"
+        errors = [{"field": field, "message": message} for _, field, message in self.found]
+        raise ProblemError(status, detail, errors=errors)
+
+
+async def submit(
+    session: WriteSession,
+    catalogue: Catalogue,
+    principal: Principal,
+    body: SubmissionIn,
+    periods: PeriodRules,
+) -> SubmissionPublic:
+    """Validate the whole submission (409 at once for a closed period), then store every item."""
+    problems = Problems()
+    try:
+        await periods.writable(session, body.period)
+    except ProblemError as exc:
+        if exc.status_code == 409:
+            raise
+        problems.keep(exc)
+    department = problems.check(acting_department, principal, catalogue, body.department)
+    if not body.reports and not body.values:
+        problems.add(422, "reports", "a submission needs at least one report or value")
+
+    seen_guidelines: set[str] = set()
+    for index, report in enumerate(body.reports):
+        field = f"reports[{index}].guideline"
+        if report.guideline not in catalogue.guidelines:
+            problems.add(422, field, f"no guideline with code {report.guideline!r}")
+        elif report.guideline in seen_guidelines:
+            problems.add(422, field, f"guideline {report.guideline} appears more than once")
+        elif department is not None:
+            problems.check(ensure_responsible, principal, catalogue, report.guideline, department, field)
+        seen_guidelines.add(report.guideline)
+
+    owners = await indicator_departments(session, {value.indicator for value in body.values})
+    seen_indicators: set[int] = set()
+    for index, value in enumerate(body.values):
+        field = f"values[{index}].indicator"
+        if value.indicator not in owners:
+            problems.add(422, field, f"no indicator with id {value.indicator}")
+        elif value.indicator in seen_indicators:
+            problems.add(422, field, f"indicator {value.indicator} appears more than once")
+        elif department is not None:
+            owner = catalogue.department_code(owners[value.indicator])
+            problems.check(ensure_owns, principal, owner, department, field)
+        seen_indicators.add(value.indicator)
+
+    problems.raise_any()
+    assert department is not None
+    department_id = catalogue.department_ids[department]
+    reports, values = await write_quarter(
+        session,
+        catalogue,
+        principal,
+        body.period,
+        reports=[
+            ReportWrite(catalogue.guideline_ids[r.guideline], department_id, r.status, r.summary)
+            for r in body.reports
+        ],
+        values=[ValueWrite(v.indicator, department_id, v.value, v.note) for v in body.values],
+    )
+    return SubmissionPublic(period=body.period, department=department, reports=reports, values=values)

@@ -1,0 +1,127 @@
+"""Conditional responses (ETag, If-None-Match) and the encoded bodies behind them, computed once per key."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
+
+from litestar import MediaType, Request, Response
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.serialization import encode_json
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wlbtrack.db import Database
+from wlbtrack.lib.data_version import DataVersion
+
+T = TypeVar("T")
+
+NOT_MODIFIED = ResponseSpec(
+    data_container=None, description="Not modified: the ETag sent in If-None-Match is still current"
+)
+
+
+class ResultCache:
+    """Recent encoded response bodies by key, least recently used dropped first.
+
+    Single-flight: requests that miss the same key at the same time (as every reader does right after a
+    write changes the data version) wait for one computation instead of each running their own.
+    """
+
+    def __init__(self, max_entries: int) -> None:
+        self._max_entries = max_entries
+        self._entries: OrderedDict[str, bytes] = OrderedDict()
+        self._pending: dict[str, asyncio.Future[bytes]] = {}
+
+    async def get(self, key: str, compute: Callable[[], Awaitable[bytes]]) -> bytes:
+        """The body stored under `key`, computing it once if it is not there yet."""
+        body = self._entries.get(key)
+        if body is not None:
+            self._entries.move_to_end(key)
+            return body
+        pending = self._pending.get(key)
+        if pending is None:
+            pending = self._pending[key] = asyncio.ensure_future(compute())
+            pending.add_done_callback(lambda done: self._settle(key, done))
+        return await asyncio.shield(pending)  # a waiter that gives up leaves the computation to the others
+
+    def _settle(self, key: str, done: asyncio.Future[bytes]) -> None:
+        self._pending.pop(key, None)
+        if done.cancelled() or done.exception() is not None:
+            return  # its waiters get the exception; the next request computes again
+        self._entries[key] = done.result()
+        self._entries.move_to_end(key)
+        while len(self._entries) > self._max_entries:
+            self._entries.popitem(last=False)
+
+
+@dataclass(frozen=True)
+class Conditional:
+    """The ETag of a response and whether the client already holds it."""
+
+    tag: str
+    fresh: bool
+
+    @classmethod
+    def of(cls, request: Request[Any, Any, Any], *depends_on: object) -> Conditional:
+        """The tag of this request (path and query) given everything its body `depends_on`."""
+        query = sorted(request.query_params.multi_items())
+        material = repr((request.url.path, query, depends_on))
+        tag = '"' + hashlib.sha256(material.encode("utf-8")).hexdigest()[:32] + '"'
+        header = request.headers.get("if-none-match", "")
+        held = {item.strip().removeprefix("W/") for item in header.split(",")}
+        return cls(tag=tag, fresh=tag in held or "*" in held)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """ETag plus a Cache-Control that makes clients revalidate."""
+        return {"ETag": self.tag, "Cache-Control": "private, no-cache"}
+
+    def not_modified(self) -> Response[Any]:
+        """304 with the tag and no body."""
+        return Response(content=None, status_code=304, headers=self.headers)
+
+    def respond(self, content: T) -> Response[T]:
+        """200 with the content and the tag."""
+        return Response(content=content, headers=self.headers)
+
+    def respond_encoded(self, body: bytes) -> Response[T]:
+        """200 with an already encoded JSON body and the tag (typed as what the body encodes)."""
+        return cast("Response[T]", Response(content=body, media_type=MediaType.JSON, headers=self.headers))
+
+
+class ResponseCache:
+    """Conditional responses that change only when the data does: the ETag depends on the database, the
+    data version and what the caller adds (the catalogue version, resolved defaults), and the body for a
+    tag is computed and encoded once in this process (single-flight)."""
+
+    def __init__(self, database: Database, data_version: DataVersion, results: ResultCache) -> None:
+        self.database = database
+        self.data_version = data_version
+        self.results = results
+
+    async def conditional(self, request: Request[Any, Any, Any], *depends_on: object) -> Conditional:
+        """The request's tag at the current data version.
+
+        The version is read before the data, so a write racing the response can only make the tag older
+        than the body, never newer: the client then refetches. On PostgreSQL the version is this worker's
+        copy (lib.data_version): the writing worker knows its write before responding, other workers and
+        instances learn it by NOTIFY on commit, so for a few milliseconds after another worker's write they
+        may still answer with the previous tag and body.
+        """
+        version = await self.data_version.current()
+        return Conditional.of(request, self.database.identity, version, *depends_on)
+
+    async def respond(
+        self, conditional: Conditional, compute: Callable[[AsyncSession], Awaitable[T]]
+    ) -> Response[T]:
+        """200 with the body for the conditional's tag, computed in a read session of its own if missing."""
+
+        async def build() -> bytes:
+            async with self.database.read_sessions() as session:
+                return encode_json(await compute(session))
+
+        return conditional.respond_encoded(await self.results.get(conditional.tag, build))
