@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 
-from apps import free_port, http_client, running
+from apps import FakeClock, free_port, http_client, running
 from wlbtrack.config import Settings
 from wlbtrack.lib.ratelimit import RateLimit
 
@@ -110,3 +111,20 @@ def test_rate_limit_settings_are_parsed(spec: str, expected: RateLimit | None) -
 def test_malformed_rate_limit_settings_are_rejected(spec: str) -> None:
     with pytest.raises(ValueError, match="WLBTRACK_RATE_LIMIT"):
         RateLimit.parse(spec)
+
+
+async def test_windows_follow_the_clock(settings: Settings, make_token: MakeToken) -> None:
+    token = await make_token("viewer")
+    clock = FakeClock(datetime(2026, 5, 20, 3, 0, 50, tzinfo=UTC))  # 10 s before the minute ends
+    async with (
+        running(settings, clock=clock, rate_limit="2/minute", redis_url=None) as instance,
+        http_client(instance, token) as http,
+    ):
+        first = await http.get("/api/v1/campaigns")
+        assert first.headers["ratelimit-reset"] == "10"
+        assert (await http.get("/api/v1/campaigns")).status_code == 200
+        assert (await http.get("/api/v1/campaigns")).status_code == 429
+        clock.advance(10)  # the next window: a fresh allowance
+        again = await http.get("/api/v1/campaigns")
+        assert again.status_code == 200
+        assert (again.headers["ratelimit-remaining"], again.headers["ratelimit-reset"]) == ("1", "60")

@@ -1,8 +1,8 @@
-"""Per-token rate limits in fixed windows aligned to the clock; `limits` parses the setting and counts.
+"""Per-token rate limits in fixed windows aligned to the clock; `limits` parses the setting, counts in Redis.
 
-The count lives in a `limits` storage: this process's memory, or Redis (an atomic INCR + EXPIRE script),
-shared by every worker and instance. Each window has its own key, so windows start on the clock's
-multiples of their length in every process alike.
+With Redis the count is `limits`' RedisStorage (an atomic INCR + EXPIRE script), shared by every worker and
+instance; without it, this process's own counts. Each window has its own key, so windows start on the
+clock's multiples of their length in every process alike.
 """
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
+from typing import Protocol
 
 import limits
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.storage import RedisStorage
 from limits.errors import StorageError
 from redis.asyncio import ConnectionPool
 
@@ -51,6 +52,36 @@ class RateLimit:
         return cls(limit=item.amount, window=item.get_expiry())
 
 
+class Counts(Protocol):
+    """Counts hits per key (`limits`' storage interface)."""
+
+    async def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        """Count `amount` hits on `key`, which expires `expiry` seconds after its first; the total."""
+        ...
+
+
+class MemoryCounts:
+    """This process's counts. Kept instead of `limits`' MemoryStorage, which starts an expiry task and takes
+    a lock on every hit; a single event loop needs neither."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._counts: dict[str, int] = {}
+        self._expiry: dict[str, float] = {}
+
+    async def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        """Count hits; forget keys whose time has passed whenever a new key appears."""
+        count = self._counts.get(key)
+        if count is None:
+            now = self._clock.monotonic()
+            for old in [k for k, expires in self._expiry.items() if expires <= now]:
+                del self._counts[old], self._expiry[old]
+            self._expiry[key] = now + expiry
+            count = 0
+        self._counts[key] = count = count + amount
+        return count
+
+
 @dataclass(frozen=True)
 class Decision:
     """Whether a request may proceed, and the RateLimit-* headers to send either way."""
@@ -60,7 +91,9 @@ class Decision:
 
     def raw_headers(self) -> list[tuple[bytes, bytes]]:
         """The headers as an ASGI header list."""
-        return [(name.lower().encode(), value.encode()) for name, value in self.headers.items()]
+        return [
+            (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in self.headers.items()
+        ]
 
 
 class RateLimiter:
@@ -69,7 +102,7 @@ class RateLimiter:
     MAX_KEYS = 10_000
 
     def __init__(
-        self, rate: RateLimit, storage: Storage, clock: Clock, pool: ConnectionPool | None = None
+        self, rate: RateLimit, storage: Counts, clock: Clock, pool: ConnectionPool | None = None
     ) -> None:
         self.rate = rate
         self._storage = storage
@@ -87,7 +120,7 @@ class RateLimiter:
         if rate is None:
             return None
         if redis_url is None:
-            return cls(rate, MemoryStorage(wrap_exceptions=True), clock)
+            return cls(rate, MemoryCounts(clock), clock)
         pool = ConnectionPool.from_url(redis_url, socket_connect_timeout=0.5, socket_timeout=0.5)
         storage = RedisStorage(
             f"async+{redis_url}",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 import re
-import uuid
 from contextvars import ContextVar
 
 REQUEST_ID = b"x-request-id"
@@ -13,7 +13,7 @@ current_request_id: ContextVar[str | None] = ContextVar("wlbtrack_request_id", d
 
 
 def choose_request_id(sent: str | None) -> str:
-    """The client's ID when it is 1–128 safe characters, otherwise a fresh UUID."""
+    """The client's ID when it is 1–128 safe characters, otherwise 128 fresh random bits in hex."""
     if sent is not None and _SANE.fullmatch(sent):
         return sent
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()
