@@ -2,22 +2,8 @@
 application's lifespan. Handlers reach its parts through the dependencies app.py declares; middleware get
 theirs as constructor arguments; domains never import this module.
 
-Caches, what invalidates them and how stale they can be (all belong to this container, all read `clock`):
-
-- `catalogue` (CatalogueCache): the catalogue snapshot and its encoded list bodies, keyed by the
-  catalogue version (bumped by `wlbtrack seed`). Checked against the database at most every
-  WLBTRACK_CATALOGUE_TTL seconds (in the background while in use), so a re-seed shows within that time.
-- `tokens` (TokenCache): principals of active tokens. A revocation through this process clears it at once;
-  one made elsewhere (another worker, the CLI) shows within WLBTRACK_TOKEN_CACHE_TTL seconds.
-- `data_version` (DataVersion): this worker's copy of the data version (bumped by every write). PostgreSQL
-  pushes it by NOTIFY on commit (stale for milliseconds after another worker's write; read per request
-  while the listener is down); on SQLite it is read per request. Never stale after this worker's writes.
-- `responses` (ResponseCache): encoded progress bodies by ETag; the tag covers the database, the data
-  version, the catalogue version, the path, the query and the resolved defaults, so an entry is never
-  stale, only unused (the 128 most recently used are kept). A missing tag is computed once however many
-  requests wait for it.
-- `rate_limiter`: per-token counts in fixed windows (memory, or Redis when configured), and the hash of each
-  token it has seen; counts expire with their window.
+Every cache is one of these services (catalogue, tokens, data_version, responses, rate_limiter) and reads
+`clock`; README.md, Operations → Caches, lists what each holds, what invalidates it and how stale it can be.
 """
 
 from __future__ import annotations
