@@ -659,7 +659,8 @@ def measure_campaign_1x(ctx: Context) -> list[Row]:
 
 @contextmanager
 def reporting_every(ctx: Context, seconds: float) -> Iterator[list[int]]:
-    """While open, one department posts a report every `seconds` (a thread); yields the statuses seen."""
+    """While open, one department posts a report every `seconds`, open-loop (a post is not held back by
+    a slow one before it), from a thread of its own; yields the statuses answered so far."""
     plan = ctx.plan
     if plan is None:
         raise NotAvailable("no history (guidelines and departments) loaded")
@@ -670,13 +671,20 @@ def reporting_every(ctx: Context, seconds: float) -> Iterator[list[int]]:
     statuses: list[int] = []
     stop = threading.Event()
 
-    def post() -> None:
-        with httpx.Client(headers=auth(ctx, department), timeout=30) as client:
-            while not stop.wait(seconds):
-                body = {"period": period, "status": STATUSES[len(statuses) % 5], "summary": "single-flight"}
-                statuses.append(client.post(url, json=body).status_code)
+    async def post_all() -> None:
+        async with httpx.AsyncClient(headers=auth(ctx, department), timeout=30) as client:
 
-    writer = threading.Thread(target=post, name="reporter", daemon=True)
+            async def post(n: int) -> None:
+                body = {"period": period, "status": STATUSES[n % 5], "summary": f"single-flight {n}"}
+                statuses.append((await client.post(url, json=body)).status_code)
+
+            posts, started = [], time.perf_counter()
+            while not stop.is_set():
+                posts.append(asyncio.create_task(post(len(posts))))
+                await asyncio.sleep(max(0.0, started + len(posts) * seconds - time.perf_counter()))
+            await asyncio.gather(*posts)
+
+    writer = threading.Thread(target=lambda: asyncio.run(post_all()), name="reporter", daemon=True)
     writer.start()
     try:
         yield statuses

@@ -237,7 +237,7 @@ async def test_each_definition_change_records_the_token_that_made_it(
     from sqlalchemy import select
 
     from wlbtrack.db import Database
-    from wlbtrack.domain.reporting.queries import INDICATOR_REVISION as REVISION
+    from wlbtrack.domain.reporting.models import INDICATOR_REVISION as REVISION
 
     # two clerks of one department under the same label: only the token id tells their changes apart
     first = await make_client("department", department="children", label="children-twin")

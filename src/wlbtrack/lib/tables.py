@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, Table
+from sqlalchemy import Column, Select, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
@@ -18,6 +18,11 @@ def table(model: type[SQLModel]) -> Table:
     result = model.__table__  # type: ignore[attr-defined]
     assert isinstance(result, Table)
     return result
+
+
+def foreign_key_to(child: Table, parent: Table) -> Column[Any]:
+    """The column of `child` that refers to `parent`."""
+    return next(column for column in child.c if any(fk.column.table is parent for fk in column.foreign_keys))
 
 
 def insert(session: AsyncSession, target: Table) -> Any:

@@ -14,14 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from wlbtrack.db import ReadSession, WriteSession
 from wlbtrack.domain.auth.models import ApiToken, Role
 from wlbtrack.domain.auth.schemas import TokenCreated, TokenPublic
-from wlbtrack.domain.catalogue.models import Department
+from wlbtrack.domain.catalogue.models import DEPARTMENT
 from wlbtrack.lib.clock import Clock
 from wlbtrack.lib.tables import table
 from wlbtrack.lib.types import utcnow
 
 TOKEN_PREFIX = "wlb_"
 TOKEN = table(ApiToken)
-DEPARTMENT = table(Department)
 
 
 @dataclass(frozen=True)

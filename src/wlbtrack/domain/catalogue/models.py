@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy import Column, Text
 from sqlmodel import Field, SQLModel
 
+from wlbtrack.lib.tables import table
+
 
 class Department(SQLModel, table=True):
     """A responsible department (担当部)."""
@@ -85,3 +87,9 @@ class Responsibility(SQLModel, table=True):
 
     guideline_id: int = Field(foreign_key="guideline.id", primary_key=True)
     department_id: int = Field(foreign_key="department.id", primary_key=True, index=True)
+
+
+# Their Core tables, for queries
+DEPARTMENT, CAMPAIGN, DIRECTION, GUIDELINE = (table(m) for m in (Department, Campaign, Direction, Guideline))
+GROUP, INITIATIVE = table(InitiativeGroup), table(Initiative)
+GROUP_DEPARTMENT, RESPONSIBILITY = table(InitiativeGroupDepartment), table(Responsibility)

@@ -11,22 +11,14 @@ import yaml
 from sqlalchemy import Table, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from wlbtrack.domain.catalogue.models import (
-    Campaign,
-    Department,
-    Direction,
-    Guideline,
-    Initiative,
-    InitiativeGroup,
-    InitiativeGroupDepartment,
-    Responsibility,
-)
-from wlbtrack.lib.tables import table
+from wlbtrack.domain.catalogue import models as tables
 
-DEPARTMENT, CAMPAIGN, DIRECTION, GUIDELINE = (table(m) for m in (Department, Campaign, Direction, Guideline))
-GROUP, INITIATIVE = table(InitiativeGroup), table(Initiative)
-GROUP_DEPARTMENT, RESPONSIBILITY = table(InitiativeGroupDepartment), table(Responsibility)
-KINDS = {DEPARTMENT: "Department", CAMPAIGN: "Campaign", DIRECTION: "Direction", GUIDELINE: "Guideline"}
+KINDS = {
+    tables.DEPARTMENT: "Department",
+    tables.CAMPAIGN: "Campaign",
+    tables.DIRECTION: "Direction",
+    tables.GUIDELINE: "Guideline",
+}
 
 
 class SeedGroup(msgspec.Struct, forbid_unknown_fields=True):
@@ -127,23 +119,25 @@ async def _upsert(
 async def _current_groups(session: AsyncSession, guideline_id: int) -> list[tuple[list[str], list[int]]]:
     group_ids = (
         await session.execute(
-            select(GROUP.c.id).where(GROUP.c.guideline_id == guideline_id).order_by(GROUP.c.position)
+            select(tables.GROUP.c.id)
+            .where(tables.GROUP.c.guideline_id == guideline_id)
+            .order_by(tables.GROUP.c.position)
         )
     ).scalars()
     shape: list[tuple[list[str], list[int]]] = []
     for group_id in list(group_ids):
         names = (
             await session.execute(
-                select(INITIATIVE.c.name)
-                .where(INITIATIVE.c.group_id == group_id)
-                .order_by(INITIATIVE.c.position)
+                select(tables.INITIATIVE.c.name)
+                .where(tables.INITIATIVE.c.group_id == group_id)
+                .order_by(tables.INITIATIVE.c.position)
             )
         ).scalars()
         departments = (
             await session.execute(
-                select(GROUP_DEPARTMENT.c.department_id)
-                .where(GROUP_DEPARTMENT.c.group_id == group_id)
-                .order_by(GROUP_DEPARTMENT.c.department_id)
+                select(tables.GROUP_DEPARTMENT.c.department_id)
+                .where(tables.GROUP_DEPARTMENT.c.group_id == group_id)
+                .order_by(tables.GROUP_DEPARTMENT.c.department_id)
             )
         ).scalars()
         shape.append((list(names), list(departments)))
@@ -164,24 +158,28 @@ async def _sync_groups(
     ]
     if await _current_groups(session, guideline_id) == wanted:
         return
-    old_ids = select(GROUP.c.id).where(GROUP.c.guideline_id == guideline_id)
-    await session.execute(delete(INITIATIVE).where(INITIATIVE.c.group_id.in_(old_ids)))
-    await session.execute(delete(GROUP_DEPARTMENT).where(GROUP_DEPARTMENT.c.group_id.in_(old_ids)))
-    await session.execute(delete(GROUP).where(GROUP.c.guideline_id == guideline_id))
+    old_ids = select(tables.GROUP.c.id).where(tables.GROUP.c.guideline_id == guideline_id)
+    await session.execute(delete(tables.INITIATIVE).where(tables.INITIATIVE.c.group_id.in_(old_ids)))
+    await session.execute(
+        delete(tables.GROUP_DEPARTMENT).where(tables.GROUP_DEPARTMENT.c.group_id.in_(old_ids))
+    )
+    await session.execute(delete(tables.GROUP).where(tables.GROUP.c.guideline_id == guideline_id))
     for position, (names, departments) in enumerate(wanted):
         group_id = (
             await session.execute(
-                GROUP.insert().values(guideline_id=guideline_id, position=position).returning(GROUP.c.id)
+                tables.GROUP.insert()
+                .values(guideline_id=guideline_id, position=position)
+                .returning(tables.GROUP.c.id)
             )
         ).scalar_one()
         if names:
             await session.execute(
-                INITIATIVE.insert(),
+                tables.INITIATIVE.insert(),
                 [{"group_id": group_id, "name": name, "position": i} for i, name in enumerate(names)],
             )
         if departments:
             await session.execute(
-                GROUP_DEPARTMENT.insert(),
+                tables.GROUP_DEPARTMENT.insert(),
                 [{"group_id": group_id, "department_id": department_id} for department_id in departments],
             )
     result.count("InitiativeGroups", created=False)
@@ -189,21 +187,23 @@ async def _sync_groups(
     current = set(
         (
             await session.execute(
-                select(RESPONSIBILITY.c.department_id).where(RESPONSIBILITY.c.guideline_id == guideline_id)
+                select(tables.RESPONSIBILITY.c.department_id).where(
+                    tables.RESPONSIBILITY.c.guideline_id == guideline_id
+                )
             )
         ).scalars()
     )
     responsible = {department_id for _, departments in wanted for department_id in departments}
     if current - responsible:
         await session.execute(
-            delete(RESPONSIBILITY).where(
-                RESPONSIBILITY.c.guideline_id == guideline_id,
-                RESPONSIBILITY.c.department_id.in_(current - responsible),
+            delete(tables.RESPONSIBILITY).where(
+                tables.RESPONSIBILITY.c.guideline_id == guideline_id,
+                tables.RESPONSIBILITY.c.department_id.in_(current - responsible),
             )
         )
     if responsible - current:
         await session.execute(
-            RESPONSIBILITY.insert(),
+            tables.RESPONSIBILITY.insert(),
             [
                 {"guideline_id": guideline_id, "department_id": department_id}
                 for department_id in sorted(responsible - current)
@@ -218,7 +218,7 @@ async def load_seed(session: AsyncSession, catalogue: SeedCatalogue) -> SeedResu
     for position, seed_department in enumerate(catalogue.departments):
         department_ids[seed_department.code] = await _upsert(
             session,
-            DEPARTMENT,
+            tables.DEPARTMENT,
             seed_department.code,
             {"name": seed_department.name, "name_en": seed_department.name_en, "position": position},
             result,
@@ -227,7 +227,7 @@ async def load_seed(session: AsyncSession, catalogue: SeedCatalogue) -> SeedResu
     for campaign_position, seed_campaign in enumerate(catalogue.campaigns):
         campaign_id = await _upsert(
             session,
-            CAMPAIGN,
+            tables.CAMPAIGN,
             seed_campaign.code,
             {
                 "name": seed_campaign.name,
@@ -241,7 +241,7 @@ async def load_seed(session: AsyncSession, catalogue: SeedCatalogue) -> SeedResu
         for seed_direction in seed_campaign.directions:
             direction_id = await _upsert(
                 session,
-                DIRECTION,
+                tables.DIRECTION,
                 seed_direction.code,
                 {
                     "campaign_id": campaign_id,
@@ -256,7 +256,7 @@ async def load_seed(session: AsyncSession, catalogue: SeedCatalogue) -> SeedResu
             for seed_guideline in seed_direction.guidelines:
                 guideline_id = await _upsert(
                     session,
-                    GUIDELINE,
+                    tables.GUIDELINE,
                     seed_guideline.code,
                     {
                         "direction_id": direction_id,
@@ -276,4 +276,4 @@ async def load_seed(session: AsyncSession, catalogue: SeedCatalogue) -> SeedResu
 
 async def catalogue_is_empty(session: AsyncSession) -> bool:
     """Whether no campaign has been loaded yet."""
-    return (await session.execute(select(CAMPAIGN.c.id).limit(1))).first() is None
+    return (await session.execute(select(tables.CAMPAIGN.c.id).limit(1))).first() is None

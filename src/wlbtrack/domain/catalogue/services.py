@@ -13,14 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from wlbtrack.db import ReadSession
 from wlbtrack.domain.catalogue.models import (
-    Campaign,
-    Department,
-    Direction,
-    Guideline,
-    Initiative,
-    InitiativeGroup,
-    InitiativeGroupDepartment,
-    Responsibility,
+    CAMPAIGN,
+    DEPARTMENT,
+    DIRECTION,
+    GROUP,
+    GROUP_DEPARTMENT,
+    GUIDELINE,
+    INITIATIVE,
+    RESPONSIBILITY,
 )
 from wlbtrack.domain.catalogue.schemas import (
     CampaignList,
@@ -38,11 +38,6 @@ from wlbtrack.domain.catalogue.schemas import (
 )
 from wlbtrack.lib import changes
 from wlbtrack.lib.clock import Clock
-from wlbtrack.lib.tables import table
-
-DEPARTMENT, CAMPAIGN, DIRECTION, GUIDELINE = (table(m) for m in (Department, Campaign, Direction, Guideline))
-GROUP, INITIATIVE = table(InitiativeGroup), table(Initiative)
-GROUP_DEPARTMENT, RESPONSIBILITY = table(InitiativeGroupDepartment), table(Responsibility)
 
 
 @dataclass

@@ -126,11 +126,7 @@ class PeriodRules:
 
     def parse(self, name: str, code: str) -> Period:
         """A period named in a query parameter or a body field: 400 when malformed, 422 out of range."""
-        try:
-            period = Period.parse(code)
-        except PeriodError as exc:
-            raise ProblemError(400, f"{name}: {exc}", field=name) from exc
-        return self.check(period, name)
+        return self.check(self._parse(name, code, 400), name)
 
     def parse_optional(self, name: str, code: str | None) -> Period | None:
         """Like `parse`, None when the parameter is absent."""
@@ -138,11 +134,15 @@ class PeriodRules:
 
     def in_path(self, name: str, code: str) -> Period:
         """A period named in the path: 404 when the code is malformed (no such resource), 422 out of range."""
+        return self.check(self._parse(name, code, 404), name)
+
+    @staticmethod
+    def _parse(name: str, code: str, status: int) -> Period:
         try:
-            period = Period.parse(code)
+            return Period.parse(code)
         except PeriodError as exc:
-            raise ProblemError(404, f"{name}: no period {code!r} ({exc})", field=name) from exc
-        return self.check(period, name)
+            detail = f"no period {code!r} ({exc})" if status == 404 else str(exc)
+            raise ProblemError(status, f"{name}: {detail}", field=name) from exc
 
     def fiscal_year(self, name: str, year: int) -> int:
         """A fiscal year within the plan's time; 422 naming `name` otherwise."""

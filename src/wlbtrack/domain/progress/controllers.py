@@ -3,22 +3,16 @@ flat exports for BI tools (current values and reports as JSON pages or CSV); GET
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Request, Response
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Stream
 
 from wlbtrack.domain.progress import export, services
-from wlbtrack.domain.progress.openapi import (
-    CACHING,
-    DEFINITIONS,
-    EXPORT_FILTERS,
-    CachedOperation,
-    ExportOperation,
-    describe,
-)
+from wlbtrack.domain.progress.openapi import DEFINITIONS, export_get, progress_get
 from wlbtrack.domain.progress.schemas import (
     EXPORT_FORMATS,
     CampaignParam,
@@ -45,7 +39,6 @@ from wlbtrack.lib.responses import errors
 AnyRequest = Request[Any, Any, Any]
 ProgressDep = NamedDependency[ProgressService]
 
-PROGRESS_ERRORS = {**errors(422), 304: NOT_MODIFIED}
 CAMPAIGN_ERRORS = {**errors(404, 422), 304: NOT_MODIFIED}
 
 
@@ -55,84 +48,52 @@ class ProgressController(Controller):
     path = "/progress"
     tags = ("progress",)
 
-    @get(
+    @progress_get(
         "/",
-        summary="Progress of every campaign (大作戦) and of the whole plan",
-        description=describe(
-            "Progress, status counts and completeness of each campaign and of the whole plan at `period` "
-            "(default: the current quarter, Asia/Tokyo).",
-            DEFINITIONS,
-            CACHING,
-        ),
-        responses=PROGRESS_ERRORS,
-        operation_class=CachedOperation,
+        "Progress of every campaign (大作戦) and of the whole plan",
+        "Progress, status counts and completeness of each campaign and of the whole plan at `period` "
+        "(default: the current quarter, Asia/Tokyo).",
     )
     async def overview(
         self, request: AnyRequest, progress: ProgressDep, period: PeriodParam = None
     ) -> Response[ProgressOverview]:
-        at = progress.period(period)
-        return await progress.respond(
-            request, [at], lambda session: services.overview(session, progress.catalogue, at)
-        )
+        return await progress.at_period(request, period, services.overview)
 
-    @get(
+    @progress_get(
         "/campaigns/{code:str}",
-        summary="Progress of one campaign (大作戦) by direction, guideline and indicator",
-        description=describe(
-            "The campaign with the same fields as in the overview, and for each of its directions and "
-            "guidelines the same fields again; each guideline lists its indicators (value carried "
-            "forward to `period`, attainment) and the report status of each responsible department "
-            "(null: not reported for `period`).",
-            DEFINITIONS,
-            CACHING,
-        ),
+        "Progress of one campaign (大作戦) by direction, guideline and indicator",
+        "The campaign with the same fields as in the overview, and for each of its directions and "
+        "guidelines the same fields again; each guideline lists its indicators (value carried "
+        "forward to `period`, attainment) and the report status of each responsible department "
+        "(null: not reported for `period`).",
         responses=CAMPAIGN_ERRORS,
-        operation_class=CachedOperation,
     )
     async def campaign(
         self, request: AnyRequest, progress: ProgressDep, code: FromPath[str], period: PeriodParam = None
     ) -> Response[CampaignProgress]:
         if code not in progress.catalogue.campaigns:
             raise ProblemError(404, f"code: no campaign with code {code!r}", field="code")
-        at = progress.period(period)
-        return await progress.respond(
-            request, [at], lambda session: services.campaign(session, progress.catalogue, code, at)
-        )
+        return await progress.at_period(request, period, partial(services.campaign, code=code))
 
-    @get(
+    @progress_get(
         "/departments",
-        summary="Reporting completeness of every department (担当部)",
-        description=describe(
-            "For each department at `period`: `expected` (guidelines it is responsible for), `received` "
-            "(those it has a current report for), `rate`, status counts of its reports, and `missing`: "
-            "the codes of the guidelines it still owes a report for, in plan order.",
-            DEFINITIONS,
-            CACHING,
-        ),
-        responses=PROGRESS_ERRORS,
-        operation_class=CachedOperation,
+        "Reporting completeness of every department (担当部)",
+        "For each department at `period`: `expected` (guidelines it is responsible for), `received` "
+        "(those it has a current report for), `rate`, status counts of its reports, and `missing`: "
+        "the codes of the guidelines it still owes a report for, in plan order.",
     )
     async def departments(
         self, request: AnyRequest, progress: ProgressDep, period: PeriodParam = None
     ) -> Response[DepartmentProgressList]:
-        at = progress.period(period)
-        return await progress.respond(
-            request, [at], lambda session: services.departments(session, progress.catalogue, at)
-        )
+        return await progress.at_period(request, period, services.departments)
 
-    @get(
+    @progress_get(
         "/series",
-        summary="Progress over time of the plan, a campaign or a direction",
-        description=describe(
-            "One item per period from `from` to `to` (inclusive), oldest first: progress, "
-            "`guidelines_with_data` and completeness of the whole plan, or of `campaign`, or of "
-            "`direction`. Default range: the 8 quarters ending at the current one (Asia/Tokyo); "
-            "at most 40 periods (a longer range, or `from` after `to`, is a 422).",
-            DEFINITIONS,
-            CACHING,
-        ),
-        responses=PROGRESS_ERRORS,
-        operation_class=CachedOperation,
+        "Progress over time of the plan, a campaign or a direction",
+        "One item per period from `from` to `to` (inclusive), oldest first: progress, "
+        "`guidelines_with_data` and completeness of the whole plan, or of `campaign`, or of "
+        "`direction`. Default range: the 8 quarters ending at the current one (Asia/Tokyo); "
+        "at most 40 periods (a longer range, or `from` after `to`, is a 422).",
     )
     async def series(
         self,
@@ -158,20 +119,14 @@ class ExportController(Controller):
     path = "/export"
     tags = ("export",)
 
-    @get(
+    @export_get(
         "/values",
-        summary="Export current indicator values as flat rows (JSON or CSV)",
-        description=describe(
-            "One row per current indicator value (the latest revision for each indicator and period): "
-            "period, campaign, direction, guideline, department, indicator id and name, unit, baseline, "
-            "target, value, attainment, note, revision and updated_at. Attainment here is that of the "
-            "row's own value.",
-            EXPORT_FILTERS,
-            DEFINITIONS,
-            CACHING,
-        ),
-        responses=PROGRESS_ERRORS,
-        operation_class=ExportOperation,
+        "Export current indicator values as flat rows (JSON or CSV)",
+        "One row per current indicator value (the latest revision for each indicator and period): "
+        "period, campaign, direction, guideline, department, indicator id and name, unit, baseline, "
+        "target, value, attainment, note, revision and updated_at. Attainment here is that of the "
+        "row's own value.",
+        DEFINITIONS,
     )
     async def values(
         self,
@@ -188,18 +143,12 @@ class ExportController(Controller):
         query = ExportQuery(from_, to, campaign, department, format, limit, cursor)
         return await query.answer(request, progress, export.ValuesExport)
 
-    @get(
+    @export_get(
         "/reports",
-        summary="Export current status reports as flat rows (JSON or CSV)",
-        description=describe(
-            "One row per current status report (the latest revision for each guideline, department and "
-            "period): period, campaign, direction, guideline, department, status, summary, revision and "
-            "updated_at.",
-            EXPORT_FILTERS,
-            CACHING,
-        ),
-        responses=PROGRESS_ERRORS,
-        operation_class=ExportOperation,
+        "Export current status reports as flat rows (JSON or CSV)",
+        "One row per current status report (the latest revision for each guideline, department and "
+        "period): period, campaign, direction, guideline, department, status, summary, revision and "
+        "updated_at.",
     )
     async def reports(
         self,

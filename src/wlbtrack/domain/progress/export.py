@@ -11,14 +11,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from sqlalchemy import ColumnElement, select, tuple_
+from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from wlbtrack.db import ReadSession
-from wlbtrack.domain.catalogue.services import DEPARTMENT, GUIDELINE, Catalogue
+from wlbtrack.domain.catalogue.models import DEPARTMENT, GUIDELINE
+from wlbtrack.domain.catalogue.services import Catalogue
 from wlbtrack.domain.progress.queries import attainment, dialect_of
 from wlbtrack.domain.progress.schemas import ReportRow, ReportsPage, ValueRow, ValuesPage
-from wlbtrack.domain.reporting.queries import INDICATOR, REPORT, VALUE
+from wlbtrack.domain.reporting.models import INDICATOR, REPORT, VALUE
 from wlbtrack.lib.errors import ProblemError
 from wlbtrack.lib.tables import Rows
 
@@ -38,7 +39,18 @@ class Filters:
     department_id: int | None = None
 
 
-def _where(stmt: Rows, filters: Filters, period: Any, guideline_id: Any, department_id: Any) -> Rows:
+def _where(
+    stmt: Rows,
+    order: Sequence[Any],
+    after: Key | None,
+    filters: Filters,
+    period: Any,
+    guideline_id: Any,
+    department_id: Any,
+) -> Rows:
+    """The statement narrowed to the rows after `after` (in `order`) that pass the filters."""
+    if after is not None:
+        stmt = stmt.where(tuple_(*order) > tuple_(*after))
     if filters.first is not None:
         stmt = stmt.where(period >= filters.first)
     if filters.last is not None:
@@ -48,12 +60,6 @@ def _where(stmt: Rows, filters: Filters, period: Any, guideline_id: Any, departm
     if filters.department_id is not None:
         stmt = stmt.where(department_id == filters.department_id)
     return stmt
-
-
-def _after(order: Sequence[Any], key: Key | None) -> ColumnElement[bool] | None:
-    if key is None:
-        return None
-    return tuple_(*order) > tuple_(*key)
 
 
 class ValuesExport:
@@ -89,11 +95,10 @@ class ValuesExport:
             .join(GUIDELINE, GUIDELINE.c.id == INDICATOR.c.guideline_id)
             .order_by(*order)
         )
-        condition = _after(order, after)
-        if condition is not None:
-            stmt = stmt.where(condition)
         return _where(
             stmt,
+            order,
+            after,
             filters,
             VALUE.c.period,
             INDICATOR.c.guideline_id,
@@ -143,10 +148,9 @@ class ReportsExport:
             .join(DEPARTMENT, DEPARTMENT.c.id == REPORT.c.department_id)
             .order_by(*order)
         )
-        condition = _after(order, after)
-        if condition is not None:
-            stmt = stmt.where(condition)
-        return _where(stmt, filters, REPORT.c.period, REPORT.c.guideline_id, REPORT.c.department_id)
+        return _where(
+            stmt, order, after, filters, REPORT.c.period, REPORT.c.guideline_id, REPORT.c.department_id
+        )
 
     @staticmethod
     def row(catalogue: Catalogue, record: Sequence[Any]) -> tuple[ReportRow, Key]:

@@ -4,7 +4,10 @@ headers and the CSV form of the exports (what Litestar cannot infer)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from litestar import get
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.spec import (
     OpenAPIHeader,
     OpenAPIMediaType,
@@ -14,6 +17,9 @@ from litestar.openapi.spec import (
     Parameter,
     Schema,
 )
+
+from wlbtrack.lib.caching import NOT_MODIFIED
+from wlbtrack.lib.responses import errors
 
 DEFINITIONS = """\
 Definitions (P is the period):
@@ -44,12 +50,38 @@ until it is null; rows come in a stable order. `format=csv` streams every row af
 as `text/csv`, UTF-8 with a BOM (so that Excel opens Japanese text correctly) and one header row \
 naming the same fields as the JSON rows; empty cells stand for null."""
 
+Responses = dict[int, Any]
 _STRING = Schema(type=OpenAPIType.STRING)
+
+
+PROGRESS_ERRORS = {**errors(422), 304: NOT_MODIFIED}
 
 
 def describe(what: str, *sections: str) -> str:
     """An operation description: what it returns, then the given sections."""
     return "\n\n".join((what, *sections))
+
+
+def progress_get(
+    path: str, summary: str, what: str, responses: Responses = PROGRESS_ERRORS
+) -> HTTPRouteHandler:
+    """A progress operation: GET, described by what it returns, the definitions and the ETag rules."""
+    description = describe(what, DEFINITIONS, CACHING)
+    return get(
+        path, summary=summary, description=description, responses=responses, operation_class=CachedOperation
+    )
+
+
+def export_get(path: str, summary: str, what: str, *sections: str) -> HTTPRouteHandler:
+    """An export operation: GET, described by its rows, the filters, `sections` and the ETag rules."""
+    description = describe(what, EXPORT_FILTERS, *sections, CACHING)
+    return get(
+        path,
+        summary=summary,
+        description=description,
+        responses=PROGRESS_ERRORS,
+        operation_class=ExportOperation,
+    )
 
 
 @dataclass

@@ -28,8 +28,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from wlbtrack.domain.catalogue.services import RESPONSIBILITY
-from wlbtrack.domain.reporting.queries import INDICATOR, REPORT, VALUE
+from wlbtrack.domain.catalogue.models import RESPONSIBILITY
+from wlbtrack.domain.reporting.models import INDICATOR, REPORT, VALUE
 
 
 def dialect_of(session: AsyncSession) -> str:

@@ -127,7 +127,7 @@ async def overview(session: AsyncSession, catalogue: Catalogue, period: str) -> 
     return ProgressOverview(period=period, campaigns=campaigns, overall=ProgressAggregate(**overall.fields()))
 
 
-async def campaign(session: AsyncSession, catalogue: Catalogue, code: str, period: str) -> CampaignProgress:
+async def campaign(session: AsyncSession, catalogue: Catalogue, period: str, code: str) -> CampaignProgress:
     """One campaign at the period, with its directions, guidelines, indicators and reports."""
     ids = _ids(catalogue, scope_guidelines(catalogue, code, None))
     progress = await queries.guideline_progress(session, [period], ids)
@@ -295,6 +295,16 @@ class ProgressService:
                 field="to",
             )
         return [period.code for period in periods]
+
+    async def at_period(
+        self,
+        request: Request[Any, Any, Any],
+        code: str | None,
+        compute: Callable[[AsyncSession, Catalogue, str], Awaitable[T]],
+    ) -> Response[T]:
+        """The response computed by `compute(session, catalogue, period)` for the `period` parameter."""
+        at = self.period(code)
+        return await self.respond(request, [at], lambda session: compute(session, self.catalogue, at))
 
     async def conditional(self, request: Request[Any, Any, Any], *resolved: str) -> Conditional:
         """The ETag of this request at the current data and catalogue versions."""

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from wlbtrack.lib.tables import table
 from wlbtrack.lib.types import UTCDateTime
 
 
@@ -115,3 +116,9 @@ class IndicatorValueRevision(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     created_by: str = Field(max_length=200)
     token_id: int | None = Field(default=None, foreign_key="api_token.id")
+
+
+# Their Core tables, for queries
+REPORT, REPORT_REVISION = table(Report), table(ReportRevision)
+VALUE, VALUE_REVISION = table(IndicatorValue), table(IndicatorValueRevision)
+INDICATOR, INDICATOR_REVISION = table(Indicator), table(IndicatorRevision)

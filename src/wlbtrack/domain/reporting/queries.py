@@ -5,26 +5,22 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Select, Table, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wlbtrack.domain.catalogue.services import Catalogue
 from wlbtrack.domain.reporting.models import (
-    Indicator,
-    IndicatorRevision,
-    IndicatorValue,
-    IndicatorValueRevision,
-    Report,
-    ReportRevision,
+    INDICATOR,
+    INDICATOR_REVISION,
+    REPORT,
+    REPORT_REVISION,
+    VALUE,
+    VALUE_REVISION,
 )
 from wlbtrack.domain.reporting.schemas import IndicatorRevisionPublic, ReportPublic, ValuePublic
-from wlbtrack.lib.tables import RowsT, table
+from wlbtrack.lib.tables import RowsT, foreign_key_to
 from wlbtrack.lib.validation import MAX_ROW_ID
-
-REPORT, REPORT_REVISION = table(Report), table(ReportRevision)
-VALUE, VALUE_REVISION = table(IndicatorValue), table(IndicatorValueRevision)
-INDICATOR, INDICATOR_REVISION = table(Indicator), table(IndicatorRevision)
 
 
 def _filtered(query: RowsT, *conditions: tuple[ColumnElement[Any], object | None]) -> RowsT:
@@ -52,21 +48,37 @@ def _values(catalogue: Catalogue, indicator_id: int, rows: Iterable[Any]) -> lis
     ]
 
 
+def _current(head: Table, content: tuple[str, ...]) -> Select[Any]:
+    """(department id, period, revision, *content, time, label) of the current rows."""
+    c = head.c
+    return select(
+        c.department_id, c.period, c.revision, *(c[name] for name in content), c.updated_at, c.updated_by
+    )
+
+
+def _revisions(head: Table, revisions: Table, content: tuple[str, ...]) -> Select[Any]:
+    """(department id, period, revision, *content, time, label) of every revision, joined to its head."""
+    c = revisions.c
+    return select(
+        head.c.department_id,
+        head.c.period,
+        c.revision,
+        *(c[name] for name in content),
+        c.created_at,
+        c.created_by,
+    ).join(head, head.c.id == foreign_key_to(revisions, head))
+
+
+REPORT_CONTENT = ("status", "summary")
+VALUE_CONTENT = ("value", "note")
+
+
 async def current_reports(
     session: AsyncSession, catalogue: Catalogue, guideline_id: int, period: str | None
 ) -> list[ReportPublic]:
     """The current report of each department on a guideline, by period then department."""
-    head = REPORT.c
-    query = select(
-        head.department_id,
-        head.period,
-        head.revision,
-        head.status,
-        head.summary,
-        head.updated_at,
-        head.updated_by,
-    ).where(head.guideline_id == guideline_id)
-    query = _filtered(query, (head.period, period)).order_by(head.period, head.department_id)
+    query = _current(REPORT, REPORT_CONTENT).where(REPORT.c.guideline_id == guideline_id)
+    query = _filtered(query, (REPORT.c.period, period)).order_by(REPORT.c.period, REPORT.c.department_id)
     return _reports(catalogue, guideline_id, await session.execute(query))
 
 
@@ -78,40 +90,16 @@ async def report_history(
     department_id: int | None,
 ) -> list[ReportPublic]:
     """Every revision of the guideline's reports, oldest first within each period and department."""
-    head, revision = REPORT.c, REPORT_REVISION.c
-    query = (
-        select(
-            head.department_id,
-            head.period,
-            revision.revision,
-            revision.status,
-            revision.summary,
-            revision.created_at,
-            revision.created_by,
-        )
-        .join(REPORT, head.id == revision.report_id)
-        .where(head.guideline_id == guideline_id)
-    )
-    query = _filtered(query, (head.period, period), (head.department_id, department_id))
-    query = query.order_by(head.period, head.department_id, revision.revision)
+    query = _revisions(REPORT, REPORT_REVISION, REPORT_CONTENT).where(REPORT.c.guideline_id == guideline_id)
+    query = _filtered(query, (REPORT.c.period, period), (REPORT.c.department_id, department_id))
+    query = query.order_by(REPORT.c.period, REPORT.c.department_id, REPORT_REVISION.c.revision)
     return _reports(catalogue, guideline_id, await session.execute(query))
 
 
 async def current_values(session: AsyncSession, catalogue: Catalogue, indicator_id: int) -> list[ValuePublic]:
     """The current value of an indicator for each period, oldest period first."""
-    head = VALUE.c
     query = (
-        select(
-            head.department_id,
-            head.period,
-            head.revision,
-            head.value,
-            head.note,
-            head.updated_at,
-            head.updated_by,
-        )
-        .where(head.indicator_id == indicator_id)
-        .order_by(head.period)
+        _current(VALUE, VALUE_CONTENT).where(VALUE.c.indicator_id == indicator_id).order_by(VALUE.c.period)
     )
     return _values(catalogue, indicator_id, await session.execute(query))
 
@@ -120,21 +108,8 @@ async def value_history(
     session: AsyncSession, catalogue: Catalogue, indicator_id: int, period: str | None
 ) -> list[ValuePublic]:
     """Every revision of an indicator's values, by period, oldest revision first."""
-    head, revision = VALUE.c, VALUE_REVISION.c
-    query = (
-        select(
-            head.department_id,
-            head.period,
-            revision.revision,
-            revision.value,
-            revision.note,
-            revision.created_at,
-            revision.created_by,
-        )
-        .join(VALUE, head.id == revision.value_id)
-        .where(head.indicator_id == indicator_id)
-    )
-    query = _filtered(query, (head.period, period)).order_by(head.period, revision.revision)
+    query = _revisions(VALUE, VALUE_REVISION, VALUE_CONTENT).where(VALUE.c.indicator_id == indicator_id)
+    query = _filtered(query, (VALUE.c.period, period)).order_by(VALUE.c.period, VALUE_REVISION.c.revision)
     return _values(catalogue, indicator_id, await session.execute(query))
 
 

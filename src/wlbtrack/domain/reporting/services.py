@@ -20,15 +20,8 @@ from wlbtrack.domain.auth.models import Role
 from wlbtrack.domain.auth.services import Principal
 from wlbtrack.domain.catalogue.services import Catalogue
 from wlbtrack.domain.periods.services import PeriodRules
-from wlbtrack.domain.reporting.queries import (
-    INDICATOR,
-    INDICATOR_REVISION,
-    REPORT,
-    REPORT_REVISION,
-    VALUE,
-    VALUE_REVISION,
-    indicator_departments,
-)
+from wlbtrack.domain.reporting import models as tables
+from wlbtrack.domain.reporting.queries import indicator_departments
 from wlbtrack.domain.reporting.schemas import (
     IndicatorPublic,
     ReportPublic,
@@ -38,14 +31,15 @@ from wlbtrack.domain.reporting.schemas import (
 )
 from wlbtrack.lib import changes
 from wlbtrack.lib.errors import ProblemError
-from wlbtrack.lib.tables import insert
+from wlbtrack.lib.tables import foreign_key_to, insert
 from wlbtrack.lib.types import utcnow
 
 T = TypeVar("T")
 DETAIL_ITEMS = 10
 DEFINITION = ("name", "unit", "baseline", "target")
-REPORT_KEY = ("guideline_id", "department_id")  # with the period: one head row per key
-VALUE_KEY = ("indicator_id",)
+# head table, revision table, and the key of a head row besides its period
+REPORTS = (tables.REPORT, tables.REPORT_REVISION, ("guideline_id", "department_id"))
+VALUES = (tables.VALUE, tables.VALUE_REVISION, ("indicator_id",))
 
 # --- who may write for whom ---------------------------------------------------------------------
 
@@ -129,18 +123,18 @@ class ValueWrite:
 
 async def _store(
     session: WriteSession,
-    head: Table,
-    revisions: Table,
-    key: Sequence[str],
-    items: Sequence[dict[str, Any]],
+    tables_and_key: tuple[Table, Table, tuple[str, ...]],
+    writes: Sequence[ReportWrite] | Sequence[ValueWrite],
     principal: Principal,
     period: str,
     now: datetime,
 ) -> dict[tuple[int, ...], int]:
     """Upsert the head rows by `key` and period (revision + 1 on conflict, the other columns replaced),
     append each one's revision row; the new revision per key, locking heads in key order."""
-    if not items:
+    if not writes:
         return {}
+    head, revisions, key = tables_and_key
+    items = [asdict(item) for item in writes]
     ordered = sorted(items, key=lambda item: tuple(item[name] for name in key))
     changed = [name for name in ordered[0] if name not in key]
     copied = [name for name in changed if name in revisions.c]
@@ -155,7 +149,7 @@ async def _store(
     written = {"period": period, "revision": 1, "updated_at": now, "updated_by": principal.label}
     rows = await session.execute(upsert, [{**item, **written} for item in ordered])
     stored = {tuple(keys): (row_id, revision) for row_id, revision, *keys in rows}
-    parent = next(c for c in revisions.c if any(fk.column.table is head for fk in c.foreign_keys))
+    parent = foreign_key_to(revisions, head)
     await session.execute(
         revisions.insert(),
         [
@@ -188,19 +182,8 @@ async def write_quarter(
     upserted atomically with `revision = revision + 1`.
     """
     now = utcnow()
-    report_revisions = await _store(
-        session,
-        REPORT,
-        REPORT_REVISION,
-        REPORT_KEY,
-        [asdict(item) for item in reports],
-        principal,
-        period,
-        now,
-    )
-    value_revisions = await _store(
-        session, VALUE, VALUE_REVISION, VALUE_KEY, [asdict(item) for item in values], principal, period, now
-    )
+    report_revisions = await _store(session, REPORTS, reports, principal, period, now)
+    value_revisions = await _store(session, VALUES, values, principal, period, now)
     await changes.bump(session, changes.DATA)
     stored_reports = [
         ReportPublic(
@@ -255,7 +238,7 @@ def indicator_public(catalogue: Catalogue, row: Row[Any]) -> IndicatorPublic:
 
 async def _record_revision(session: WriteSession, row: Row[Any], principal: Principal) -> None:
     await session.execute(
-        INDICATOR_REVISION.insert().values(
+        tables.INDICATOR_REVISION.insert().values(
             indicator_id=row.id,
             revision=row.revision,
             created_at=row.updated_at,
@@ -278,7 +261,7 @@ async def create_indicator(
     now = utcnow()
     row = (
         await session.execute(
-            INDICATOR.insert()
+            tables.INDICATOR.insert()
             .values(
                 guideline_id=guideline_id,
                 department_id=department_id,
@@ -289,7 +272,7 @@ async def create_indicator(
                 updated_by=principal.label,
                 **definition,
             )
-            .returning(*INDICATOR.c)
+            .returning(*tables.INDICATOR.c)
         )
     ).one()
     await _record_revision(session, row, principal)
@@ -302,12 +285,15 @@ async def change_indicator(
     """Apply validated changes atomically as the next revision and record it in the history."""
     row = (
         await session.execute(
-            update(INDICATOR)
-            .where(INDICATOR.c.id == indicator_id)
+            update(tables.INDICATOR)
+            .where(tables.INDICATOR.c.id == indicator_id)
             .values(
-                revision=INDICATOR.c.revision + 1, updated_at=utcnow(), updated_by=principal.label, **changed
+                revision=tables.INDICATOR.c.revision + 1,
+                updated_at=utcnow(),
+                updated_by=principal.label,
+                **changed,
             )
-            .returning(*INDICATOR.c)
+            .returning(*tables.INDICATOR.c)
         )
     ).one()
     await _record_revision(session, row, principal)
