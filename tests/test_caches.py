@@ -1,18 +1,24 @@
-"""Token and catalogue caches: steady callers never wait for a refresh, and nothing outlives its TTL."""
+"""Caches: steady callers never wait for a token or catalogue refresh, nothing outlives its TTL, progress
+bodies are computed once per tag and never shared between applications."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import event
 
-from apps import FakeClock
+from apps import FakeClock, Instance, http_client, prepare_database, running
+from test_progress import report
 from wlbtrack.config import Settings
 from wlbtrack.db import Database
 from wlbtrack.domain.auth.models import Role
 from wlbtrack.domain.auth.services import Principal, TokenCache
 from wlbtrack.domain.catalogue.services import CatalogueCache
+from wlbtrack.lib.caching import ResultCache
 
 TTL = 10.0
 VIEWER = Principal(token_id=1, role=Role.VIEWER, department=None, label="dashboard")
@@ -156,3 +162,83 @@ async def test_the_catalogue_is_checked_in_the_background_while_used(
     finally:
         event.remove(database.engine.sync_engine, "before_cursor_execute", count)
         await database.dispose()
+
+
+async def test_readers_missing_the_same_tag_wait_for_one_computation(
+    instance: Instance, admin: httpx.AsyncClient, viewer: httpx.AsyncClient
+) -> None:
+    path = "/api/v1/progress/campaigns/1?period=2025-Q1"
+    aggregations: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if "carried" in statement:  # the carried-forward values every campaign computation reads
+            aggregations.append(statement)
+
+    engine = instance.services.database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        await report(admin, "1.1.1", "children", "2025-Q1", "on_track")
+        assert (await viewer.get(path)).status_code == 200
+        one_computation = len(aggregations)
+        assert one_computation > 0
+        aggregations.clear()
+
+        await report(
+            admin, "1.1.1", "children", "2025-Q1", "delayed"
+        )  # a new data version: every tag changes
+        responses = await asyncio.gather(*(viewer.get(path) for _ in range(12)))
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert [r.status_code for r in responses] == [200] * 12
+    assert len({r.headers["etag"] for r in responses}) == 1
+    assert {r.json()["status_counts"]["delayed"] for r in responses} == {1}
+    assert len(aggregations) == one_computation
+
+
+async def test_two_applications_never_serve_each_others_bodies(settings: Settings, tmp_path: Path) -> None:
+    first, second = (
+        dataclasses.replace(settings, database_url=f"sqlite+aiosqlite:///{tmp_path / name}.db")
+        for name in ("first", "second")
+    )
+    first_token, second_token = (
+        await prepare_database(first, "admin"),
+        await prepare_database(second, "admin"),
+    )
+    async with (
+        running(first) as one,
+        running(second) as two,
+        http_client(one, first_token) as first_admin,
+        http_client(two, second_token) as second_admin,
+    ):
+        # the same data version (1) on both databases, different data
+        await report(first_admin, "1.1.1", "children", "2025-Q1", "on_track")
+        await report(second_admin, "1.1.1", "children", "2025-Q1", "delayed")
+        path = "/api/v1/progress?period=2025-Q1"
+        seen_first = (await first_admin.get(path)).json()["overall"]["status_counts"]
+        seen_second = (await second_admin.get(path)).json()["overall"]["status_counts"]
+    assert (seen_first["on_track"], seen_first["delayed"]) == (1, 0)
+    assert (seen_second["on_track"], seen_second["delayed"]) == (0, 1)
+
+
+async def test_concurrent_misses_of_one_key_compute_once_and_failures_are_not_kept() -> None:
+    cache = ResultCache(max_entries=4)
+    gate = asyncio.Event()
+    calls = 0
+
+    async def compute() -> bytes:
+        nonlocal calls
+        calls += 1
+        await gate.wait()
+        if calls == 1:
+            raise ConnectionRefusedError("database down")
+        return b"body"
+
+    waiters = [asyncio.create_task(cache.get("tag", compute)) for _ in range(12)]
+    await settle()
+    assert calls == 1  # twelve misses, one computation
+    gate.set()
+    results = await asyncio.gather(*waiters, return_exceptions=True)
+    assert all(isinstance(result, ConnectionRefusedError) for result in results)
+    assert await cache.get("tag", compute) == b"body"  # the failure was not kept: computed again
+    assert await cache.get("tag", compute) == b"body"
+    assert calls == 2

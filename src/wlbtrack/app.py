@@ -1,9 +1,9 @@
 """The Litestar application: routes, dependencies, middleware, lifespan and OpenAPI, wired in one place.
 
 Request pipeline, outermost first: RequestPipeline (request id, security headers, metrics, access log) →
-Litestar: CORS → routing → BearerAuth on /api/v1 (token → principal, then the rate limit) → guards →
-the handler's dependencies and its strictly decoded body (StrictBody) → the handler. Errors anywhere
-become problem documents (lib.errors).
+Litestar: CORS → routing → BearerAuth (token → principal, then the rate limit; every path but the probes,
+the metrics and the schema) → guards → the handler's dependencies and its strictly decoded body
+(StrictBody) → the handler. Errors anywhere become problem documents (lib.errors).
 """
 
 from __future__ import annotations
