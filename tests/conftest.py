@@ -85,7 +85,7 @@ def settings(database_url: str) -> Iterator[Settings]:
         for name, value in environment.items():
             patch.setenv(name, value)
         configured = dataclasses.replace(
-            Settings(), database_url=database_url, catalogue_ttl=0, token_cache_ttl=0
+            Settings.from_env(), database_url=database_url, catalogue_ttl=0, token_cache_ttl=0
         )
         upgrade(configured)
         asyncio.run(seed(configured))

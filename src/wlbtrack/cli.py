@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import click
 
-from wlbtrack.config import get_settings
+from wlbtrack.config import SettingsError, get_settings
 from wlbtrack.domain.catalogue.seed import SeedError
 
 if TYPE_CHECKING:
@@ -20,9 +20,19 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
+class BadSettings(click.ClickException):
+    """WLBTRACK_* variables that cannot be used: one line naming each, exit status 2 (a usage error)."""
+
+    exit_code = 2
+
+
 @click.group()
 def main() -> None:
     """wlbtrack: progress tracking for Setagaya Ward's work-life-balance plan."""
+    try:
+        get_settings()
+    except SettingsError as exc:
+        raise BadSettings(str(exc)) from None
 
 
 @main.command()
@@ -44,10 +54,7 @@ def serve(host: str | None, port: int | None, workers: int | None, no_migrate: b
     from wlbtrack.migrate import prepare
 
     settings = get_settings()
-    try:
-        rate = RateLimit.parse(settings.rate_limit)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
+    rate = RateLimit.parse(settings.rate_limit)
     log_config = logging_config(settings.log_level)
     logging.config.dictConfig(log_config)
     workers = workers or settings.workers
