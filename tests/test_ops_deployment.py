@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -57,15 +58,44 @@ def test_data_lives_in_a_named_volume_and_dependencies_have_healthchecks() -> No
         assert SERVICES[name]["healthcheck"]["test"]
 
 
-def test_the_image_installs_the_package_with_its_migrations_and_seed() -> None:
-    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
-    assert re.search(r"^FROM python:3\.\d+-slim$", dockerfile, re.MULTILINE)
-    assert "pip install ." in dockerfile
-    for folder in ("src", "migrations", "seed"):
-        assert f"COPY {folder} ./{folder}" in dockerfile
-    assert "WLBTRACK_SEED_PATH=/app/seed/catalogue.yaml" in dockerfile
-    assert "WLBTRACK_MIGRATIONS_PATH=/app/migrations" in dockerfile
-    assert re.search(r"^USER wlbtrack$", dockerfile, re.MULTILINE)
+def dockerfile_stages() -> list[list[str]]:
+    """The Dockerfile's stages, each a list of instructions (continuation lines joined, comments dropped)."""
+    text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    logical = re.sub(r"\\\n\s*", "", text)  # join continuation lines
+    stages: list[list[str]] = []
+    for line in logical.splitlines():
+        instruction = " ".join(line.split())
+        if not instruction or instruction.startswith("#"):
+            continue
+        if instruction.startswith("FROM "):
+            stages.append([])
+        stages[-1].append(instruction)
+    return stages
+
+
+def test_the_image_installs_the_built_wheel_and_nothing_else_from_the_checkout() -> None:
+    *builders, image = dockerfile_stages()
+    assert builders, "a build stage makes the wheel"
+    build = builders[-1]
+    build_name = build[0].split(" AS ")[-1]
+    assert any(re.fullmatch(r"RUN pip wheel --no-deps --wheel-dir (\S+) \.", step) for step in build)
+    copied = {step.split()[1] for step in build if step.startswith("COPY ")}
+    wheel = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["hatch"]["build"]
+    shipped = set(wheel["targets"]["wheel"]["force-include"]) | {"src"}
+    assert shipped <= copied  # the build stage has everything the wheel takes in
+    assert re.fullmatch(r"FROM python:3\.\d+-slim", image[0])  # which release is the file's choice
+    copies = [step for step in image if step.startswith("COPY")]
+    # the wheel only: no source, scripts or seed
+    assert copies == [f"COPY --from={build_name} /dist /tmp/dist"]
+    assert any(step.startswith("RUN pip install /tmp/dist/*.whl") for step in image)
+    assert "USER wlbtrack" in image
+    assert image[-1] == 'CMD ["wlbtrack", "serve", "--host", "0.0.0.0", "--no-migrate"]'
+
+
+def test_the_image_needs_no_path_variables() -> None:
+    for stage in dockerfile_stages():
+        for step in stage:
+            assert "_PATH" not in step, step
 
 
 def test_the_operations_section_documents_every_setting() -> None:

@@ -1,0 +1,74 @@
+"""The wheel carries the Alembic scripts and the catalogue, and the installed package finds them.
+
+(`.ci/wheel` installs the wheel into a fresh venv and runs the service from an empty folder.)
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[1]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel built from this checkout as `pip wheel` builds it."""
+    folder = tmp_path_factory.mktemp("dist")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(folder), str(ROOT)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    (built,) = folder.glob("wlbtrack-*.whl")
+    return built
+
+
+def test_the_wheel_ships_the_migrations_and_the_catalogue_unchanged(wheel: Path) -> None:
+    sources = [
+        path
+        for path in (ROOT / "migrations").rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    ]
+    sources.append(ROOT / "seed" / "catalogue.yaml")
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        for source in sources:
+            name = f"wlbtrack/_data/{source.relative_to(ROOT).as_posix()}"
+            assert name in names, name
+            assert archive.read(name) == source.read_bytes()
+    assert not [name for name in names if "__pycache__" in name or name.endswith(".pyc")]
+    assert not [name for name in names if name.startswith(("tests/", "benchmarks/", "migrations/", "seed/"))]
+
+
+def test_the_installed_package_finds_its_own_copies(wheel: Path, tmp_path: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(tmp_path / "site")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from wlbtrack import resources as r; print(r.migrations_folder()); print(r.seed_file())",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(tmp_path / "site")},
+    )
+    migrations, seed = result.stdout.splitlines()
+    assert migrations == str(tmp_path / "site" / "wlbtrack" / "_data" / "migrations")
+    assert seed == str(tmp_path / "site" / "wlbtrack" / "_data" / "seed" / "catalogue.yaml")
+
+
+def test_a_checkout_uses_its_own_folders() -> None:
+    from wlbtrack import resources
+
+    assert resources.migrations_folder() == ROOT / "migrations"
+    assert resources.seed_file() == ROOT / "seed" / "catalogue.yaml"
