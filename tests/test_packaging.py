@@ -37,8 +37,12 @@ def test_the_wheel_ships_the_migrations_and_the_catalogue_unchanged(wheel: Path)
         if path.is_file() and "__pycache__" not in path.parts
     ]
     sources.append(ROOT / "seed" / "catalogue.yaml")
+    code = ROOT / "src" / "wlbtrack"
+    package = [path for path in code.rglob("*") if path.is_file() and path.suffix != ".pyc"]
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
+        for source in package:  # the code and its files (py.typed, the Swagger UI starter script)
+            assert source.relative_to(ROOT / "src").as_posix() in names, source
         for source in sources:
             name = f"wlbtrack/_data/{source.relative_to(ROOT).as_posix()}"
             assert name in names, name

@@ -16,7 +16,7 @@ from typing import Any
 from litestar import Litestar, Request, Router
 from litestar.di import NamedDependency, Provide
 from litestar.openapi.config import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
 
 from wlbtrack import __version__
@@ -42,6 +42,7 @@ from wlbtrack.domain.reporting.controllers import (
     ReportController,
     SubmissionController,
 )
+from wlbtrack.lib.apidocs import LocalSwaggerRenderPlugin
 from wlbtrack.lib.errors import (
     DATABASE_OUTAGE_ERRORS,
     database_unavailable,
@@ -189,7 +190,7 @@ def openapi_config() -> OpenAPIConfig:
         version=__version__,
         description=API_DESCRIPTION,
         path="/schema",
-        render_plugins=[JsonRenderPlugin(), SwaggerRenderPlugin()],
+        render_plugins=[JsonRenderPlugin(), LocalSwaggerRenderPlugin()],
         tags=[
             Tag(
                 name="catalogue", description="The plan: 大作戦, 取り組みの方向性, 目安, 主な取り組み, 担当部"

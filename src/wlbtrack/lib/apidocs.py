@@ -1,0 +1,75 @@
+"""The Swagger UI page at /schema/swagger, with every file it loads served by the service itself."""
+
+from __future__ import annotations
+
+from html import escape
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from litestar import Request, Router, get
+from litestar.datastructures import CacheControlHeader
+from litestar.exceptions import NotFoundException
+from litestar.openapi.plugins import OpenAPIRenderPlugin
+from litestar.params import FromPath
+from litestar.response import File
+from swagger_ui_bundle import swagger_ui_path
+
+# Ward networks reach no internet (LGWAN), and people paste tokens into this page: nothing comes from a CDN.
+ASSETS: dict[str, tuple[Path, str]] = {
+    "swagger-ui-bundle.js": (Path(swagger_ui_path) / "swagger-ui-bundle.js", "text/javascript"),
+    "swagger-ui.css": (Path(swagger_ui_path) / "swagger-ui.css", "text/css"),
+    "favicon-32x32.png": (Path(swagger_ui_path) / "favicon-32x32.png", "image/png"),
+    "swagger-init.js": (Path(str(files("wlbtrack.lib") / "static" / "swagger-init.js")), "text/javascript"),
+}
+ASSET_ROUTE = "swagger_ui_asset"
+
+
+@get(
+    "/swagger-ui/{file:str}",
+    name=ASSET_ROUTE,
+    sync_to_thread=False,
+    include_in_schema=False,
+    cache_control=CacheControlHeader(public=True, max_age=86400),
+)
+def swagger_ui_asset(file: FromPath[str]) -> File:
+    """One of Swagger UI's files, from the installed swagger-ui-bundle-v2 package (or ours)."""
+    if file not in ASSETS:
+        raise NotFoundException(f"no such file: {file}")
+    path, media_type = ASSETS[file]
+    return File(path=path, media_type=media_type, content_disposition_type="inline")
+
+
+class LocalSwaggerRenderPlugin(OpenAPIRenderPlugin):
+    """Litestar's Swagger page without the CDN and without inline script: its files come from this service."""
+
+    def __init__(self, path: str = "/swagger") -> None:
+        super().__init__(path=path, favicon="", style="")
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        """The HTML page; the script in swagger-init.js loads the document from the OpenAPI JSON route."""
+
+        def asset(name: str) -> str:
+            return escape(request.app.route_reverse(ASSET_ROUTE, file=name))
+
+        page = f"""<!DOCTYPE html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8">
+    <meta name="viewport" content="width=device-width, initial-scale=1">
+    <title>{escape(openapi_schema["info"]["title"])}</title>
+    <link rel="icon" type="image/png" href="{asset("favicon-32x32.png")}">
+    <link rel="stylesheet" href="{asset("swagger-ui.css")}">
+  </head>
+  <body>
+    <div id="swagger-ui" data-openapi-url="{escape(self.get_openapi_json_route(request))}"></div>
+    <script src="{asset("swagger-ui-bundle.js")}"></script>
+    <script src="{asset("swagger-init.js")}"></script>
+  </body>
+</html>
+"""
+        return page.encode()
+
+    def receive_router(self, router: Router) -> None:
+        """Serve Swagger UI's files beside the page (not Litestar's OAuth2 redirect page: no OAuth2 here)."""
+        router.register(swagger_ui_asset)
