@@ -16,6 +16,18 @@ ROOT = Path(__file__).parents[1]
 COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
 SERVICES: dict[str, Any] = COMPOSE["services"]
 SETTINGS_VARIABLES = {f"WLBTRACK_{f.name.upper()}" for f in dataclasses.fields(Settings)}
+# ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?error}, ${NAME?error}, ${NAME:+other}
+SUBSTITUTION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}")
+SECRET = re.compile(r"PASSWORD|TOKEN|SECRET|KEY", re.IGNORECASE)
+
+
+def compose_strings(value: Any) -> list[str]:
+    """Every key and string value in the Compose file."""
+    if isinstance(value, dict):
+        return [text for pair in value.items() for text in compose_strings(list(pair))]
+    if isinstance(value, list):
+        return [text for item in value for text in compose_strings(item)]
+    return [value] if isinstance(value, str) else []
 
 
 def test_services_start_in_order_with_migrations_run_once() -> None:
@@ -56,6 +68,37 @@ def test_data_lives_in_a_named_volume_and_dependencies_have_healthchecks() -> No
     assert "pgdata:/var/lib/postgresql/data" in SERVICES["postgres"]["volumes"]
     for name in ("postgres", "redis", "api"):
         assert SERVICES[name]["healthcheck"]["test"]
+
+
+def test_no_secret_has_a_default() -> None:
+    substitutions = [match for text in compose_strings(COMPOSE) for match in SUBSTITUTION.findall(text)]
+    assert substitutions
+    for name, operator, argument in substitutions:
+        if SECRET.search(name) and operator in (":-", "-"):
+            assert argument == "", f"${{{name}}} defaults to a secret"  # empty means unset: no secret
+    for name, value in SERVICES["postgres"]["environment"].items():
+        if SECRET.search(name):
+            assert SUBSTITUTION.fullmatch(value), f"{name} is written into the file"
+
+
+def test_compose_refuses_to_start_without_a_database_password_and_says_how_to_set_one() -> None:
+    uses = [
+        (operator, argument)
+        for text in compose_strings(COMPOSE)
+        for name, operator, argument in SUBSTITUTION.findall(text)
+        if name == "POSTGRES_PASSWORD"
+    ]
+    assert SUBSTITUTION.fullmatch(SERVICES["postgres"]["environment"]["POSTGRES_PASSWORD"])
+    assert len(uses) >= 2  # the server's password and the database URL of migrate and api
+    for operator, argument in uses:
+        assert operator == ":?"  # unset or empty stops `docker compose` with this message
+        assert "POSTGRES_PASSWORD=" in argument
+        assert "docker compose up" in argument
+    url = SERVICES["api"]["environment"]["WLBTRACK_DATABASE_URL"]
+    assert re.fullmatch(r"postgresql://wlbtrack:\$\{POSTGRES_PASSWORD:\?[^}]*\}@postgres:5432/wlbtrack", url)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    compose = readme[readme.index("### Docker Compose") :]
+    assert "refuses to start" in compose[: compose.index("\n## ")]
 
 
 def dockerfile_stages() -> list[list[str]]:
