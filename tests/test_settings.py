@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -106,3 +107,27 @@ def test_valid_spellings_and_empty_values_are_accepted(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "openapi.json").stat().st_size > 0
+
+
+def test_a_database_that_cannot_be_reached_is_one_line_too(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"postgresql://wlbtrack:{SECRET}@127.0.0.1:{port}/wlbtrack"
+    for command in (["db", "upgrade"], ["seed"], ["token", "list"], ["serve"]):
+        result = run(command, WLBTRACK_DATABASE_URL=url)
+        assert result.returncode == 1, result.stderr
+        assert result.stderr.splitlines() == [
+            f"Error: WLBTRACK_DATABASE_URL: cannot connect: ConnectionRefusedError: [Errno 111] Connect call "
+            f"failed ('127.0.0.1', {port})"
+        ]
+
+
+def test_a_database_without_tables_says_to_migrate(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    for command in (["token", "create", "--role", "viewer"], ["token", "list"], ["token", "revoke", "1"]):
+        result = run(command, WLBTRACK_DATABASE_URL=url)
+        assert result.returncode == 1, result.stderr
+        assert result.stderr.splitlines() == [
+            "Error: the database has no wlbtrack tables yet: run `wlbtrack db upgrade` and `wlbtrack seed`"
+        ]

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+from sqlalchemy.exc import DBAPIError
 
 from wlbtrack.config import SettingsError, get_settings
 from wlbtrack.domain.catalogue.seed import SeedError
@@ -26,7 +28,33 @@ class BadSettings(click.ClickException):
     exit_code = 2
 
 
-@click.group()
+def _first_line(error: BaseException) -> str:
+    """The error's kind and the first line of its message."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    kind = type(error).__name__
+    return text if kind == "Error" else f"{kind}: {text}"
+
+
+class Commands(click.Group):
+    """The `wlbtrack` group: a database or file that cannot be used ends a command with one line."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DBAPIError as exc:
+            cause = exc.orig or exc
+            if "no such table" in str(cause) or type(cause).__name__ == "UndefinedTableError":
+                raise click.ClickException(
+                    "the database has no wlbtrack tables yet: run `wlbtrack db upgrade` and `wlbtrack seed`"
+                ) from None
+            raise click.ClickException(f"WLBTRACK_DATABASE_URL: {_first_line(cause)}") from None
+        except (ConnectionError, TimeoutError, socket.gaierror) as exc:
+            raise click.ClickException(f"WLBTRACK_DATABASE_URL: cannot connect: {_first_line(exc)}") from None
+        except OSError as exc:
+            raise click.ClickException(_first_line(exc)) from None
+
+
+@click.group(cls=Commands)
 def main() -> None:
     """wlbtrack: progress tracking for Setagaya Ward's work-life-balance plan."""
     try:
