@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -108,6 +109,19 @@ async def _stored_revisions(settings: Settings) -> list[int]:
         await database.dispose()
 
 
+async def _announced_port(log: Path, process: subprocess.Popen[bytes]) -> int:
+    """The port uvicorn says it listens on, from its startup line in the log."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the server exited while starting"
+        text = await asyncio.to_thread(log.read_text, encoding="utf-8")
+        found = re.search(r"running on http://127\.0\.0\.1:(\d+)", text)
+        if found:
+            return int(found[1])
+        await asyncio.sleep(0.1)
+    raise AssertionError("the server did not say where it listens")
+
+
 def _log_entries(log: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
 
@@ -168,3 +182,29 @@ async def test_several_workers_share_metrics_and_warn_without_redis(
     warnings = [e for e in _log_entries(log) if e["level"] == "warning" and e["logger"] == "wlbtrack.serve"]
     assert len(warnings) == 1
     assert "WLBTRACK_REDIS_URL" in warnings[0]["message"]
+
+
+async def test_port_0_asks_the_system_for_a_free_port(settings: Settings, tmp_path: Path) -> None:
+    local = _sqlite_settings(settings, tmp_path)
+    await prepare_database(local)
+    configured, log = free_port(), tmp_path / "stderr.log"  # WLBTRACK_PORT, which --port 0 must not mean
+    with _server(local.database_url, 0, log, WLBTRACK_PORT=str(configured)) as process:
+        port = await _announced_port(log, process)
+        assert port not in (0, configured)
+        await _wait_until_serving(port, process)
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(process.wait, 15) in (0, -signal.SIGTERM)
+
+
+def test_serve_rejects_options_it_cannot_use(settings: Settings, tmp_path: Path) -> None:
+    for option, value in (("--port", "65536"), ("--port", "-1"), ("--workers", "0"), ("--host", " ")):
+        result = subprocess.run(
+            [sys.executable, "-m", "wlbtrack", "serve", "--no-migrate", option, value],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            cwd=tmp_path,
+        )
+        assert result.returncode == 2, (option, value, result.stderr)
+        assert f"Invalid value for '{option}'" in result.stderr

@@ -63,10 +63,32 @@ def main() -> None:
         raise BadSettings(str(exc)) from None
 
 
+def _not_blank(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """The option's value without surrounding spaces; a blank one is a usage error, as in WLBTRACK_HOST."""
+    if value is not None and not value.strip():
+        raise click.BadParameter("is blank")
+    return value.strip() if value is not None else None
+
+
 @main.command()
-@click.option("--host", default=None, help="Interface to bind (default WLBTRACK_HOST or 127.0.0.1).")
-@click.option("--port", default=None, type=int, help="Port (default WLBTRACK_PORT or 8000).")
-@click.option("--workers", default=None, type=int, help="Worker processes (default WLBTRACK_WORKERS or 1).")
+@click.option(
+    "--host",
+    default=None,
+    callback=_not_blank,
+    help="Interface to bind (default WLBTRACK_HOST or 127.0.0.1).",
+)
+@click.option(
+    "--port",
+    default=None,
+    type=click.IntRange(0, 65535),
+    help="Port; 0 picks a free one (default WLBTRACK_PORT or 8000).",
+)
+@click.option(
+    "--workers",
+    default=None,
+    type=click.IntRange(1),
+    help="Worker processes (default WLBTRACK_WORKERS or 1).",
+)
 @click.option("--no-migrate", is_flag=True, help="Do not migrate or seed before starting.")
 def serve(host: str | None, port: int | None, workers: int | None, no_migrate: bool) -> None:
     """Serve the API; on an empty database, migrate and load the seed first."""
@@ -85,7 +107,8 @@ def serve(host: str | None, port: int | None, workers: int | None, no_migrate: b
     rate = RateLimit.parse(settings.rate_limit)
     log_config = logging_config(settings.log_level)
     logging.config.dictConfig(log_config)
-    workers = workers or settings.workers
+    # An option given on the command line wins, even when it is falsy (--port 0 asks for a free port).
+    workers = settings.workers if workers is None else workers
     if workers > 1 and rate is not None and settings.redis_url is None:
         logging.getLogger("wlbtrack.serve").warning(
             "WLBTRACK_REDIS_URL is not set: with %d workers each keeps its own rate-limit count, so a token "
@@ -99,8 +122,8 @@ def serve(host: str | None, port: int | None, workers: int | None, no_migrate: b
         uvicorn.run(
             "wlbtrack.app:create_app",
             factory=True,
-            host=host or settings.host,
-            port=port or settings.port,
+            host=settings.host if host is None else host,
+            port=settings.port if port is None else port,
             workers=workers,
             timeout_graceful_shutdown=settings.shutdown_timeout,
             log_config=log_config,
