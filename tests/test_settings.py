@@ -117,6 +117,7 @@ def test_a_database_that_cannot_be_reached_is_one_line_too(tmp_path: Path) -> No
     for command in (["db", "upgrade"], ["seed"], ["token", "list"], ["serve"]):
         result = run(command, WLBTRACK_DATABASE_URL=url)
         assert result.returncode == 1, result.stderr
+        assert result.stdout == ""  # nothing a script could take for output (token list's header)
         assert result.stderr.splitlines() == [
             f"Error: WLBTRACK_DATABASE_URL: cannot connect: ConnectionRefusedError: [Errno 111] Connect call "
             f"failed ('127.0.0.1', {port})"
@@ -128,6 +129,7 @@ def test_a_database_without_tables_says_to_migrate(tmp_path: Path) -> None:
     for command in (["token", "create", "--role", "viewer"], ["token", "list"], ["token", "revoke", "1"]):
         result = run(command, WLBTRACK_DATABASE_URL=url)
         assert result.returncode == 1, result.stderr
+        assert result.stdout == ""  # nothing a script could take for output (token list's header)
         assert result.stderr.splitlines() == [
             "Error: the database has no wlbtrack tables yet: run `wlbtrack db upgrade` and `wlbtrack seed`"
         ]

@@ -227,8 +227,9 @@ def token_list() -> None:
     """List tokens: id, role, department, label, created, and revoked (or 'active')."""
     from wlbtrack.domain.auth.services import list_tokens
 
+    rows = _in_write_transaction(list_tokens)  # before any output: a database error prints no header
     click.echo("id\trole\tdepartment\tlabel\tcreated_at\trevoked_at")
-    for row in _in_write_transaction(list_tokens):
+    for row in rows:
         revoked = row.revoked_at.isoformat() if row.revoked_at else "active"
         fields = (row.id, row.role, row.department or "-", row.label, row.created_at.isoformat(), revoked)
         click.echo("\t".join(str(field) for field in fields))
