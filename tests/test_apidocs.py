@@ -112,6 +112,20 @@ async def test_the_openapi_document_names_no_outside_host(client: httpx.AsyncCli
         assert [text for text in strings(document) if OUTSIDE.search(text)] == []
 
 
+async def test_every_file_the_page_loads_answers_head_as_get(client: httpx.AsyncClient) -> None:
+    page = parse((await client.get("/schema/swagger")).text)
+    files = [reference for reference in page.references if reference.startswith("/schema/swagger-ui/")]
+    assert len(files) >= 4
+    for url in files:
+        get, head = await client.get(url), await client.head(url)
+        assert head.status_code == get.status_code == 200, url
+        assert head.content == b""
+        assert int(head.headers["content-length"]) == len(get.content), url
+        for name in ("content-type", "cache-control", "etag", "last-modified", "content-security-policy"):
+            assert head.headers[name] == get.headers[name], (url, name)
+    assert (await client.head("/schema/swagger-ui/index.html")).status_code == 404
+
+
 async def test_only_swagger_ui_files_are_served(client: httpx.AsyncClient) -> None:
     page = parse((await client.get("/schema/swagger")).text)
     folder = next(ref for ref in page.references if ref.endswith(".css")).rsplit("/", 1)[0]

@@ -7,12 +7,12 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from litestar import Request, Router, get
+from litestar import Request, Router, get, head
 from litestar.datastructures import CacheControlHeader
 from litestar.exceptions import NotFoundException
 from litestar.openapi.plugins import OpenAPIRenderPlugin
 from litestar.params import FromPath
-from litestar.response import File
+from litestar.response.file import ASGIFileResponse
 from swagger_ui_bundle import swagger_ui_path
 
 # Ward networks reach no internet (LGWAN), and people paste tokens into this page: nothing comes from a CDN.
@@ -23,21 +23,41 @@ ASSETS: dict[str, tuple[Path, str]] = {
     "swagger-init.js": (Path(str(files("wlbtrack.lib") / "static" / "swagger-init.js")), "text/javascript"),
 }
 ASSET_ROUTE = "swagger_ui_asset"
+ASSET_PATH = "/swagger-ui/{file:str}"
+ASSET_CACHE = CacheControlHeader(public=True, max_age=86400)
 
 
-@get(
-    "/swagger-ui/{file:str}",
-    name=ASSET_ROUTE,
-    sync_to_thread=False,
-    include_in_schema=False,
-    cache_control=CacheControlHeader(public=True, max_age=86400),
-)
-def swagger_ui_asset(file: FromPath[str]) -> File:
-    """One of Swagger UI's files, from the installed swagger-ui-bundle-v2 package (or ours)."""
+def asset_response(file: str, *, head: bool) -> ASGIFileResponse:
+    """One of Swagger UI's files, from the installed swagger-ui-bundle-v2 package (or ours); for HEAD, the
+    headers GET sends and no body.
+
+    Built here rather than returned as a File: Litestar 2 sends a File's body to HEAD too, and leaves
+    Content-Type and the route's Cache-Control off such a response (its static-files router does the same).
+    """
     if file not in ASSETS:
         raise NotFoundException(f"no such file: {file}")
     path, media_type = ASSETS[file]
-    return File(path=path, media_type=media_type, content_disposition_type="inline")
+    content_type = f"{media_type}; charset=utf-8" if media_type.startswith("text/") else media_type
+    return ASGIFileResponse(
+        file_path=path,
+        filename=path.name,
+        content_disposition_type="inline",
+        media_type=media_type,
+        headers={"content-type": content_type, ASSET_CACHE.HEADER_NAME: ASSET_CACHE.to_header()},
+        is_head_response=head,
+    )
+
+
+@get(ASSET_PATH, name=ASSET_ROUTE, sync_to_thread=False, include_in_schema=False)
+def swagger_ui_asset(file: FromPath[str]) -> ASGIFileResponse:
+    """One of Swagger UI's files."""
+    return asset_response(file, head=False)
+
+
+@head(ASSET_PATH, sync_to_thread=False, include_in_schema=False)
+def swagger_ui_asset_head(file: FromPath[str]) -> ASGIFileResponse:
+    """The headers of one of Swagger UI's files, as GET answers them."""
+    return asset_response(file, head=True)
 
 
 class LocalSwaggerRenderPlugin(OpenAPIRenderPlugin):
@@ -73,3 +93,4 @@ class LocalSwaggerRenderPlugin(OpenAPIRenderPlugin):
     def receive_router(self, router: Router) -> None:
         """Serve Swagger UI's files beside the page (not Litestar's OAuth2 redirect page: no OAuth2 here)."""
         router.register(swagger_ui_asset)
+        router.register(swagger_ui_asset_head)
