@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -16,18 +17,51 @@ import pytest
 ROOT = Path(__file__).parents[1]
 
 
+# Files of kinds other branches add inside the package (templates, styles, scripts, images, fonts, message
+# catalogues), in folders that are not Python packages: the build must take them in without being told.
+PROBES = [
+    "wlbtrack/domain/dashboard/templates/dashboard.html.j2",
+    "wlbtrack/domain/dashboard/templates/partials/table.html",
+    "wlbtrack/domain/dashboard/static/dashboard.css",
+    "wlbtrack/domain/dashboard/static/vendor/chart.umd.min.js",
+    "wlbtrack/lib/static/icon.svg",
+    "wlbtrack/lib/static/fonts/NotoSansJP.woff2",
+    "wlbtrack/lib/locale/ja/LC_MESSAGES/messages.po",
+    "wlbtrack/lib/locale/ja/LC_MESSAGES/messages.mo",
+    "wlbtrack/domain/spreadsheets/template.xlsx",
+]
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The wheel built from this checkout as `pip wheel` builds it."""
+    """The wheel `pip wheel` builds from this checkout's build inputs, with PROBES added to the package."""
+    source = tmp_path_factory.mktemp("source")
+    for name in ("pyproject.toml", "README.md", ".gitignore"):
+        shutil.copy2(ROOT / name, source / name)
+    shutil.copytree(ROOT / "src", source / "src")  # __pycache__ included: the build must leave it out
+    shutil.copytree(ROOT / "migrations", source / "migrations")
+    (source / "seed").mkdir()
+    shutil.copy2(ROOT / "seed" / "catalogue.yaml", source / "seed" / "catalogue.yaml")
+    for probe in PROBES:
+        (source / "src" / probe).parent.mkdir(parents=True, exist_ok=True)
+        (source / "src" / probe).write_bytes(f"probe {probe}".encode())
     folder = tmp_path_factory.mktemp("dist")
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(folder), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(folder), source],
         check=True,
         capture_output=True,
         timeout=300,
     )
     (built,) = folder.glob("wlbtrack-*.whl")
     return built
+
+
+def test_every_file_inside_the_package_is_in_the_wheel(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        for probe in PROBES:
+            assert probe in names, probe
+            assert archive.read(probe) == f"probe {probe}".encode()
 
 
 def test_the_wheel_ships_the_migrations_and_the_catalogue_unchanged(wheel: Path) -> None:
