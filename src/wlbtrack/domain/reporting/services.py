@@ -3,6 +3,10 @@
 Every write of reports or values goes through `write_quarter`, which takes row locks in one global
 order (reports by key, then values by indicator, then the change counter), so concurrent writers on
 PostgreSQL queue instead of deadlocking.
+
+The batch's checks (`check_scope`, `check_items`) and write (`write_items`) are also used by the
+spreadsheet import: each item carries where it came from (`Where`), so a problem names the batch's field
+path or a spreadsheet cell.
 """
 
 from __future__ import annotations
@@ -303,26 +307,55 @@ async def change_indicator(
 # --- the quarterly batch -------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Where:
+    """Where an input sits: its field (a batch path like `reports[1].guideline`), and its cell in a file."""
+
+    field: str
+    sheet: str | None = None
+    row: int | None = None
+    column: str | None = None
+    cell: str | None = None
+
+    def error(self, message: str) -> dict[str, Any]:
+        """The `errors[]` entry: `{field, message}`, in a file also `sheet, row, column, cell`."""
+        if self.sheet is None:
+            return {"field": self.field, "message": message}
+        return {
+            "sheet": self.sheet,
+            "row": self.row,
+            "column": self.column,
+            "cell": self.cell,
+            "field": self.field,
+            "message": message,
+        }
+
+    def text(self, message: str) -> str:
+        """The problem's `detail` part for this input."""
+        place = self.cell or (f"{self.sheet} row {self.row}" if self.row is not None else self.sheet)
+        return f"{self.field}: {message}" if place is None else f"{place} {self.field}: {message}"
+
+
 class Problems:
     """Every problem found in a submission, reported together."""
 
     def __init__(self) -> None:
-        self.found: list[tuple[int, str, str]] = []
+        self.found: list[tuple[int, Where, str]] = []
 
-    def add(self, status: int, field: str, message: str) -> None:
-        self.found.append((status, field, message))
+    def add(self, status: int, where: Where | str, message: str) -> None:
+        self.found.append((status, Where(where) if isinstance(where, str) else where, message))
 
-    def keep(self, problem: ProblemError) -> None:
-        """Keep a problem raised by a rule (its detail reads `field: message`)."""
+    def keep(self, problem: ProblemError, where: Where | None = None) -> None:
+        """Keep a problem raised by a rule (its detail reads `field: message`), at `where` if given."""
         field = problem.extra.get("field", "body") if isinstance(problem.extra, dict) else "body"
-        self.add(problem.status_code, field, problem.detail.removeprefix(f"{field}: "))
+        self.add(problem.status_code, where or field, problem.detail.removeprefix(f"{field}: "))
 
-    def check(self, rule: Callable[..., T], *args: Any) -> T | None:
+    def check(self, rule: Callable[..., T], *args: Any, where: Where | None = None) -> T | None:
         """Run a rule that raises ProblemError; keep its problem and return None when it fails."""
         try:
             return rule(*args)
         except ProblemError as exc:
-            self.keep(exc)
+            self.keep(exc, where)
             return None
 
     def raise_any(self) -> None:
@@ -330,12 +363,123 @@ class Problems:
         if not self.found:
             return
         status = 403 if all(status == 403 for status, _, _ in self.found) else 422
-        details = [f"{field}: {message}" for _, field, message in self.found]
+        details = [where.text(message) for _, where, message in self.found]
         detail = "; ".join(details[:DETAIL_ITEMS])
         if len(details) > DETAIL_ITEMS:
             detail += f"; and {len(details) - DETAIL_ITEMS} more (see errors)"
-        errors = [{"field": field, "message": message} for _, field, message in self.found]
+        errors = [where.error(message) for _, where, message in self.found]
         raise ProblemError(status, detail, errors=errors)
+
+
+@dataclass(frozen=True)
+class ReportItem:
+    """A report to check and write; `where` is where its guideline is named."""
+
+    guideline: str
+    status: str
+    summary: str
+    where: Where
+
+
+@dataclass(frozen=True)
+class ValueItem:
+    """A value to check and write; `where` is where its indicator is named."""
+
+    indicator: int
+    value: float
+    note: str | None
+    where: Where
+
+
+async def check_scope(
+    session: WriteSession,
+    catalogue: Catalogue,
+    principal: Principal,
+    periods: PeriodRules,
+    period: str,
+    requested_department: str | None,
+    problems: Problems,
+    period_at: Where | None = None,
+    department_at: Where | None = None,
+) -> str | None:
+    """The period must accept writes (409 at once when closed) and the caller may write for the department.
+
+    Returns the department written for, or None when that is a problem (kept in `problems`).
+    """
+    try:
+        await periods.writable(session, period)
+    except ProblemError as exc:
+        if exc.status_code == 409:
+            raise
+        problems.keep(exc, period_at)
+    return problems.check(acting_department, principal, catalogue, requested_department, where=department_at)
+
+
+async def check_items(
+    session: WriteSession,
+    catalogue: Catalogue,
+    principal: Principal,
+    department: str | None,
+    reports: Sequence[ReportItem],
+    values: Sequence[ValueItem],
+    problems: Problems,
+) -> None:
+    """Each guideline and indicator exists, appears once, and is the department's to write."""
+    seen_guidelines: set[str] = set()
+    for report in reports:
+        where = report.where
+        if report.guideline not in catalogue.guidelines:
+            problems.add(422, where, f"no guideline with code {report.guideline!r}")
+        elif report.guideline in seen_guidelines:
+            problems.add(422, where, f"guideline {report.guideline} appears more than once")
+        elif department is not None:
+            problems.check(
+                ensure_responsible,
+                principal,
+                catalogue,
+                report.guideline,
+                department,
+                where.field,
+                where=where,
+            )
+        seen_guidelines.add(report.guideline)
+
+    owners = await indicator_departments(session, {value.indicator for value in values})
+    seen_indicators: set[int] = set()
+    for value in values:
+        where = value.where
+        if value.indicator not in owners:
+            problems.add(422, where, f"no indicator with id {value.indicator}")
+        elif value.indicator in seen_indicators:
+            problems.add(422, where, f"indicator {value.indicator} appears more than once")
+        elif department is not None:
+            owner = catalogue.department_code(owners[value.indicator])
+            problems.check(ensure_owns, principal, owner, department, where.field, where=where)
+        seen_indicators.add(value.indicator)
+
+
+async def write_items(
+    session: WriteSession,
+    catalogue: Catalogue,
+    principal: Principal,
+    period: str,
+    department: str,
+    reports: Sequence[ReportItem],
+    values: Sequence[ValueItem],
+) -> tuple[list[ReportPublic], list[ValuePublic]]:
+    """Store checked items as the department's next revisions, in the caller's transaction."""
+    department_id = catalogue.department_ids[department]
+    return await write_quarter(
+        session,
+        catalogue,
+        principal,
+        period,
+        reports=[
+            ReportWrite(catalogue.guideline_ids[r.guideline], department_id, r.status, r.summary)
+            for r in reports
+        ],
+        values=[ValueWrite(v.indicator, department_id, v.value, v.note) for v in values],
+    )
 
 
 async def submit(
@@ -347,52 +491,25 @@ async def submit(
 ) -> SubmissionPublic:
     """Validate the whole submission (409 at once for a closed period), then store every item."""
     problems = Problems()
-    try:
-        await periods.writable(session, body.period)
-    except ProblemError as exc:
-        if exc.status_code == 409:
-            raise
-        problems.keep(exc)
-    department = problems.check(acting_department, principal, catalogue, body.department)
+    department = await check_scope(
+        session, catalogue, principal, periods, body.period, body.department, problems
+    )
     if not body.reports and not body.values:
         problems.add(422, "reports", "a submission needs at least one report or value")
-
-    seen_guidelines: set[str] = set()
-    for index, report in enumerate(body.reports):
-        field = f"reports[{index}].guideline"
-        if report.guideline not in catalogue.guidelines:
-            problems.add(422, field, f"no guideline with code {report.guideline!r}")
-        elif report.guideline in seen_guidelines:
-            problems.add(422, field, f"guideline {report.guideline} appears more than once")
-        elif department is not None:
-            problems.check(ensure_responsible, principal, catalogue, report.guideline, department, field)
-        seen_guidelines.add(report.guideline)
-
-    owners = await indicator_departments(session, {value.indicator for value in body.values})
-    seen_indicators: set[int] = set()
-    for index, value in enumerate(body.values):
-        field = f"values[{index}].indicator"
-        if value.indicator not in owners:
-            problems.add(422, field, f"no indicator with id {value.indicator}")
-        elif value.indicator in seen_indicators:
-            problems.add(422, field, f"indicator {value.indicator} appears more than once")
-        elif department is not None:
-            owner = catalogue.department_code(owners[value.indicator])
-            problems.check(ensure_owns, principal, owner, department, field)
-        seen_indicators.add(value.indicator)
-
+    reports = [
+        ReportItem(r.guideline, r.status, r.summary, Where(f"reports[{index}].guideline"))
+        for index, r in enumerate(body.reports)
+    ]
+    values = [
+        ValueItem(v.indicator, v.value, v.note, Where(f"values[{index}].indicator"))
+        for index, v in enumerate(body.values)
+    ]
+    await check_items(session, catalogue, principal, department, reports, values, problems)
     problems.raise_any()
     assert department is not None
-    department_id = catalogue.department_ids[department]
-    reports, values = await write_quarter(
-        session,
-        catalogue,
-        principal,
-        body.period,
-        reports=[
-            ReportWrite(catalogue.guideline_ids[r.guideline], department_id, r.status, r.summary)
-            for r in body.reports
-        ],
-        values=[ValueWrite(v.indicator, department_id, v.value, v.note) for v in body.values],
+    stored_reports, stored_values = await write_items(
+        session, catalogue, principal, body.period, department, reports, values
     )
-    return SubmissionPublic(period=body.period, department=department, reports=reports, values=values)
+    return SubmissionPublic(
+        period=body.period, department=department, reports=stored_reports, values=stored_values
+    )
