@@ -3,10 +3,12 @@
 `StrictBody[X]` makes Litestar decode the raw JSON body once, strictly, into `X`: no type coercion
 (`"5"` is not a number), no unknown fields, no blank text; errors are 400 problem documents naming the
 field, including where a NaN or Infinity sits. Bodies over the size limit are a 413 (lib.errors).
+`check_field` holds one value to the same rules, for inputs that arrive one field at a time.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Collection, Generator
@@ -146,3 +148,25 @@ class StrictBody(AbstractDTO[T]):
     def detect_nested_field(cls, field_definition: FieldDefinition) -> bool:
         """No transfer model, so no nested fields."""
         return False
+
+
+@functools.cache
+def _field_type(schema: type[msgspec.Struct], name: str) -> Any:
+    return next(field.type for field in msgspec.structs.fields(schema) if field.name == name)
+
+
+def check_field(schema: type[msgspec.Struct], name: str, value: Any) -> Any:
+    """One field of `schema` checked by the rules of strict decoding (type, constraints, blank text).
+
+    422 naming `name` when it breaks one; for inputs that arrive one field at a time (spreadsheet cells).
+    """
+    try:
+        result = msgspec.convert(value, type=_field_type(schema, name), strict=True)
+    except msgspec.ValidationError as exc:
+        message = _PATH_RE.sub("", str(exc)).strip(" -")
+        raise ProblemError(422, f"{name}: {message}", field=name) from exc
+    try:
+        _reject_blank(result, name)
+    except ProblemError as exc:
+        raise ProblemError(422, exc.detail, field=name) from exc
+    return result
