@@ -42,6 +42,7 @@ from wlbtrack.domain.reporting.controllers import (
     ReportController,
     SubmissionController,
 )
+from wlbtrack.domain.spreadsheets.controllers import ImportController, TemplateController
 from wlbtrack.lib.apidocs import LocalSwaggerRenderPlugin
 from wlbtrack.lib.errors import (
     DATABASE_OUTAGE_ERRORS,
@@ -88,6 +89,8 @@ def api_routes() -> list[Any]:
         IndicatorController,
         SubmissionController,
         PeriodController,
+        TemplateController,
+        ImportController,
         TokenController,
     ]
 
@@ -208,6 +211,11 @@ def openapi_config() -> OpenAPIConfig:
                 "guideline and department, and over time",
             ),
             Tag(name="export", description="Flat rows of current values and reports for BI tools"),
+            Tag(
+                name="spreadsheets",
+                description="A department's quarter as an Excel workbook to fill in; uploads of workbooks "
+                "and CSV exports",
+            ),
             Tag(name="operations", description="Health and readiness probes"),
         ],
         components=Components(

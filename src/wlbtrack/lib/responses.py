@@ -36,6 +36,7 @@ def errors(*codes: int) -> dict[int, ResponseSpec]:
         404: "No such resource",
         409: "Conflict with the current state (e.g. a closed period)",
         413: "Request body larger than 1 MB",
+        415: "Media type or file format not accepted",
         422: "Invalid input; `detail` and `errors` name the fields",
         429: "Rate limit exceeded",
         500: "Internal error",

@@ -1,0 +1,1 @@
+"""Spreadsheets: a department's quarter as a pre-filled workbook, and uploads of workbooks and CSV exports."""

@@ -1,0 +1,146 @@
+"""What a spreadsheet cell may hold, and how a cell becomes a period, code, status, text or number."""
+
+from __future__ import annotations
+
+import enum
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from wlbtrack.domain.spreadsheets.schemas import STATUS_LABELS
+
+
+class Kind(enum.Enum):
+    """What a cell holds, as the file says (a CSV cell is always text)."""
+
+    EMPTY = "empty"
+    TEXT = "text"
+    NUMBER = "number"
+    BOOL = "bool"
+    DATE = "date"
+    ERROR = "error"  # an error value such as #DIV/0!
+    FORMULA = "formula"  # a formula without a cached value: never evaluated here
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """One cell's content."""
+
+    kind: Kind
+    value: str | float | None = None
+
+
+EMPTY = Cell(Kind.EMPTY)
+
+
+class CellError(ValueError):
+    """The cell's content is not what its column needs; the message says why."""
+
+
+NEUTRALISED = ("=", "+", "-", "@", "\t", "\r")  # what the CSV export prefixes with ' (formula escaping)
+STATUS_CODES = {
+    **{code: code for code in STATUS_LABELS},
+    **{label: code for code, label in STATUS_LABELS.items()},
+}
+_PLAIN = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_GROUPED = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?")
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_MINUS_SIGNS = str.maketrans({"\u2212": "-", "\u2010": "-", "\u2011": "-"})
+
+
+def is_empty(cell: Cell) -> bool:
+    """Nothing in the cell, or only white space."""
+    return cell.kind is Kind.EMPTY or (cell.kind is Kind.TEXT and not str(cell.value).strip())
+
+
+def _unusable(cell: Cell, wanted: str) -> CellError | None:
+    """The error for a cell that can hold no usable content, whatever its column."""
+    if cell.kind is Kind.FORMULA:
+        return CellError(
+            "a formula without a calculated value; open the file in Excel, save it, and upload it again"
+        )
+    if cell.kind is Kind.ERROR:
+        return CellError(f"the cell holds the error {cell.value}; enter {wanted}")
+    if cell.kind is Kind.DATE:
+        return CellError(f"a date where {wanted} belongs")
+    if cell.kind is Kind.BOOL:
+        return CellError(f"{'TRUE' if cell.value else 'FALSE'} where {wanted} belongs")
+    return None
+
+
+def text(cell: Cell) -> str | None:
+    """Text as entered, without the CSV export's formula escaping (a leading '); None if empty."""
+    if is_empty(cell):
+        return None
+    problem = _unusable(cell, "text")
+    if problem is not None:
+        raise problem
+    if cell.kind is Kind.NUMBER:
+        number = float(cell.value or 0)
+        return str(int(number)) if number.is_integer() and abs(number) < 2**53 else repr(number)
+    value = str(cell.value).replace("\r\n", "\n")
+    if value.startswith("'") and value[1:2] in NEUTRALISED and len(value) > 1:
+        value = value[1:]
+    return value
+
+
+def code(cell: Cell) -> str | None:
+    """A code (period, department, guideline): text without surrounding white space."""
+    value = text(cell)
+    return None if value is None else value.strip()
+
+
+def status(cell: Cell) -> str | None:
+    """A status code, from the code itself or its Japanese label (未着手, 順調, 要注意, 遅延, 完了)."""
+    value = code(cell)
+    if value is None:
+        return None
+    found = STATUS_CODES.get(value) or STATUS_CODES.get(value.lower())
+    if found is None:
+        labels = "、".join(STATUS_LABELS.values())
+        raise CellError(f"{value!r} is not a status; use one of {labels} (or {', '.join(STATUS_LABELS)})")
+    return found
+
+
+def _normalised(value: str) -> str:
+    """Full-width digits, signs and separators as ASCII, surrounding white space removed."""
+    return unicodedata.normalize("NFKC", value).translate(_MINUS_SIGNS).strip()
+
+
+def number(cell: Cell) -> float | None:
+    """A number: a numeric cell, or text such as 1320, 1,320, １，３２０, －5 or 1.5e3; None if empty."""
+    if is_empty(cell):
+        return None
+    problem = _unusable(cell, "a number")
+    if problem is not None:
+        raise problem
+    if cell.kind is Kind.NUMBER:
+        return float(cell.value or 0)
+    raw = str(cell.value)
+    value = _normalised(raw)
+    if value.startswith("'") and value[1:2] in ("-", "+"):
+        value = value[1:]
+    if _PLAIN.fullmatch(value):
+        return float(value)
+    if _GROUPED.fullmatch(value):
+        return float(value.replace(",", ""))
+    raise CellError(f"{raw.strip()!r} is not a number")
+
+
+def integer(cell: Cell) -> int | None:
+    """A whole number such as an indicator id: a numeric cell without a fraction, or digits; None if empty."""
+    if is_empty(cell):
+        return None
+    problem = _unusable(cell, "a whole number")
+    if problem is not None:
+        raise problem
+    if cell.kind is Kind.NUMBER:
+        value = float(cell.value or 0)
+        if not value.is_integer():
+            raise CellError(f"{value!r} is not a whole number")
+        return int(value)
+    raw = str(cell.value)
+    normalised = _normalised(raw)
+    if not _INTEGER.fullmatch(normalised):
+        raise CellError(f"{raw.strip()!r} is not a whole number")
+    return int(normalised)
