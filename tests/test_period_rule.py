@@ -43,6 +43,7 @@ READS = [
     ("/api/v1/export/reports", "to"),
     ("/api/v1/guidelines/1.3.1/reports", "period"),
     ("/api/v1/guidelines/1.3.1/reports/history", "period"),
+    ("/api/v1/templates/children", "period"),
 ]
 
 

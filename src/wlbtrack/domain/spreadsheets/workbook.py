@@ -95,8 +95,11 @@ def _sheet(worksheet: Worksheet, kind: SheetKind, rows: Sequence[Mapping[str, An
         cell.alignment = TOP
         cell.comment = Comment(HINTS[key], "wlbtrack", width=220, height=60)
         worksheet.column_dimensions[get_column_letter(index)].width = WIDTHS[key]
-    for row in rows:
-        worksheet.append([row.get(key) for key in columns])
+    for number, row in enumerate(rows, start=2):
+        for index, key in enumerate(columns, start=1):
+            cell = worksheet.cell(row=number, column=index, value=row.get(key))
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # stored text is text: "=…" must never become a formula
     last = len(rows) + 1
     for index, key in enumerate(columns, start=1):
         editable = key in EDITABLE
