@@ -7,6 +7,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from wlbtrack.domain.periods.services import Period, PeriodError
 from wlbtrack.domain.spreadsheets.schemas import STATUS_LABELS
 
 
@@ -88,6 +89,17 @@ def code(cell: Cell) -> str | None:
     """A code (period, department, guideline): text without surrounding white space."""
     value = text(cell)
     return None if value is None else value.strip()
+
+
+def period(cell: Cell) -> str | None:
+    """A period code such as 2026-Q1."""
+    value = code(cell)
+    if value is None:
+        return None
+    try:
+        return Period.parse(value).code
+    except PeriodError as exc:
+        raise CellError(str(exc)) from exc
 
 
 def status(cell: Cell) -> str | None:

@@ -48,7 +48,7 @@ from wlbtrack.lib.validation import check_field
 # Each cell the import reads: how it is parsed, and which batch field's rules it must then meet.
 Rule = tuple[Callable[[Cell], Any], type[msgspec.Struct] | None, str]
 RULES: dict[str, Rule] = {
-    "period": (cells.code, SubmissionIn, "period"),
+    "period": (cells.period, None, "period"),
     "department": (cells.code, SubmissionIn, "department"),
     "guideline": (cells.code, SubmissionReport, "guideline"),
     "status": (cells.status, SubmissionReport, "status"),
