@@ -228,8 +228,11 @@ def _has_formulas(archive: zipfile.ZipFile) -> bool:
 
 
 def _unreadable(filename: str, exc: Exception) -> ProblemError:
-    if isinstance(exc, DefusedXmlException):
-        return _problem(422, filename, "the workbook's XML declares entities or a DTD, which are refused")
+    cause: BaseException | None = exc
+    while cause is not None:  # openpyxl wraps what the XML parser raised
+        if isinstance(cause, DefusedXmlException):
+            return _problem(422, filename, "the workbook's XML declares entities or a DTD, which are refused")
+        cause = cause.__cause__ or cause.__context__
     return _problem(422, filename, f"could not be read as an .xlsx workbook ({type(exc).__name__})")
 
 
