@@ -209,10 +209,22 @@ def _csv_text(rows: Sequence[Sequence[Any]]) -> str:
     return buffer.getvalue()
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    """Null as an empty cell; text that a spreadsheet would run as a formula neutralised with a leading '."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def _cells(row: msgspec.Struct) -> list[Any]:
-    """A row's values as the JSON export gives them (timestamps as ISO 8601), null as an empty cell."""
+    """A row's values as the JSON export gives them (timestamps as ISO 8601), formula-safe for Excel."""
     values: list[Any] = msgspec.to_builtins(msgspec.structs.astuple(row))
-    return ["" if value is None else value for value in values]
+    return [_cell(value) for value in values]
 
 
 async def csv_stream(
