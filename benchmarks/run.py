@@ -43,6 +43,7 @@ STATUSES = ("not_started", "on_track", "at_risk", "delayed", "completed")
 try:
     import asyncpg
     import httpx
+    import imports
     import load_history as history
     from procinfo import (
         RssSampler,
@@ -86,6 +87,7 @@ class Config:
     export_rows: int
     results: Path | None
     py_spy: Path | None
+    only_import: bool = False
 
 
 @dataclass
@@ -853,6 +855,84 @@ def measure_export(ctx: Context) -> list[Row]:
     return rows
 
 
+IMPORT_TARGETS = [
+    "7a. import of 5,000 values (csv) ≤ 2 × JSON batches",
+    "7b. import of 5,000 values (xlsx) ≤ 2 × JSON batches",
+    "7c. worker RSS growth during imports < 50 MB",
+]
+
+
+def measure_import(ctx: Context) -> list[Row]:
+    """Target 7: a 5,000-row values file (CSV, .xlsx) vs the same values as JSON batches; worker RSS."""
+    department, count = "children", 5_000
+    headers = auth(ctx, department)
+    with httpx.Client(base_url=ctx.base_url, headers=headers, timeout=600) as client:
+        probe_answer = client.post("/api/v1/imports", content=b"", headers={"Content-Type": "text/csv"})
+        if probe_answer.status_code in (404, 405):
+            raise NotAvailable(f"{probe_answer.status_code} from POST /api/v1/imports")
+        indicators = asyncio.run(imports.create_indicators(ctx.dsn, department, count))
+        repetitions = 2 if ctx.config.quick else 3
+        # fresh periods (every row a new revision), apart from those the submissions step uses
+        fresh = [
+            p
+            for p in history.periods(2010, 6)
+            if p not in history.periods(ctx.config.first_fiscal_year, ctx.config.years)
+        ]
+        periods = iter(fresh[-3 * repetitions :])
+        warm = imports.csv_file(imports.value_rows(indicators[:1], department, fresh[0]))
+        client.post(
+            "/api/v1/imports", params={"dry_run": "true"}, content=warm, headers={"Content-Type": "text/csv"}
+        )
+        times: dict[str, list[float]] = {"batch": [], "csv": [], "xlsx": []}
+        with RssSampler(ctx.server_pid) as sampler:
+            for _ in range(repetitions):
+                start = time.perf_counter()
+                for body in imports.batches(indicators, next(periods)):
+                    response = client.post("/api/v1/submissions", json=body)
+                    if response.status_code != 201:
+                        raise RuntimeError(f"batch: {response.status_code} {response.text[:300]}")
+                times["batch"].append(time.perf_counter() - start)
+                for kind, media_type in (("csv", "text/csv"), ("xlsx", imports.XLSX)):
+                    rows = imports.value_rows(indicators, department, next(periods))
+                    content = imports.csv_file(rows) if kind == "csv" else imports.xlsx_file(rows)
+                    start = time.perf_counter()
+                    response = client.post(
+                        "/api/v1/imports", files={"file": (f"values.{kind}", content, media_type)}
+                    )
+                    times[kind].append(time.perf_counter() - start)
+                    if response.status_code != 201 or response.json()["values"]["written"] != count:
+                        raise RuntimeError(f"import {kind}: {response.status_code} {response.text[:300]}")
+    batch = statistics.median(times["batch"])
+    growth = sampler.peak - sampler.baseline
+    ctx.facts["import"] = (
+        f"{count:,} values of {department} on fresh periods, {repetitions} repetitions; JSON batches of "
+        f"{imports.BATCH_LIMIT:,} (the batch's limit) "
+        + ", ".join(f"{kind} " + "/".join(f"{t:.2f}" for t in ts) + " s" for kind, ts in times.items())
+        + f"; worker RSS {sampler.baseline:.0f} → peak {sampler.peak:.0f} MB"
+    )
+    ctx.log(str(ctx.facts["import"]))
+    rows = []
+    for kind in ("csv", "xlsx"):
+        upload = statistics.median(times[kind])
+        rows.append(
+            Row(
+                f"7{'a' if kind == 'csv' else 'b'}. import of 5,000 values ({kind}) ≤ 2 × JSON batches",
+                f"{kind} {upload:.2f} s, batches {batch:.2f} s (medians)",
+                f"{upload / batch:.2f} ≤ 2",
+                "pass" if upload <= 2 * batch else "FAIL",
+            )
+        )
+    rows.append(
+        Row(
+            "7c. worker RSS growth during imports < 50 MB",
+            f"{sampler.baseline:.1f} → {sampler.peak:.1f} MB",
+            f"+{growth:.1f} MB < 50 MB",
+            "pass" if growth < 50 else "FAIL",
+        )
+    )
+    return rows
+
+
 def measure_final_rss(ctx: Context) -> list[Row]:
     """Target 6: the worker's RSS after the whole benchmark."""
     rss = rss_mb(ctx.server_pid)
@@ -985,6 +1065,9 @@ def parse_args(argv: list[str] | None = None) -> Config:
         default=None,
         help="record py-spy profiles (raw + summary) of wlbtrack runs here",
     )
+    parser.add_argument(
+        "--only-import", action="store_true", help="set up, then run target 7 (spreadsheet imports) alone"
+    )
     args = parser.parse_args(argv)
     quick = args.quick
     return Config(
@@ -1005,7 +1088,38 @@ def parse_args(argv: list[str] | None = None) -> Config:
         export_rows=20_000 if quick else 100_000,
         results=args.results or (None if quick else HERE / "RESULTS.md"),
         py_spy=args.py_spy,
+        only_import=args.only_import,
     )
+
+
+def run_steps(ctx: Context) -> None:
+    """Every measurement, in order."""
+    step(ctx, [GUIDELINES_TARGET], lambda: measure_guidelines(ctx))
+    history_targets = ["2a. /progress rps ≥ 0.5 × SELECT 1", "2b. /progress p99 ≤ 5 × p50 at ½ peak"]
+    try:
+        load_base_history(ctx)
+    except NotAvailable as exc:
+        ctx.notes.append(f"history not loaded: {exc}")
+        ctx.log(f"history not loaded: {exc}")
+    except Exception as exc:
+        ctx.notes.append(f"history load failed: {type(exc).__name__}: {exc}")
+        ctx.log(f"history load failed: {type(exc).__name__}: {exc}")
+    step(ctx, history_targets, lambda: measure_progress_1x(ctx))
+    step(ctx, [], lambda: measure_campaign_1x(ctx))
+    step(ctx, [SINGLE_FLIGHT_TARGET], lambda: measure_single_flight(ctx))
+    step(
+        ctx,
+        ["3a. /progress p50 10× ≤ 1.2 × 1×", "3b. /progress/campaigns/1 p50 10× ≤ 1.2 × 1×"],
+        lambda: measure_deep(ctx),
+    )
+    step(ctx, ["4. batch ≥ 10× faster than one by one"], lambda: measure_submissions(ctx))
+    step(
+        ctx,
+        ["5a. CSV export ≥ 50,000 rows/s", "5b. worker RSS growth during export < 50 MB"],
+        lambda: measure_export(ctx),
+    )
+    step(ctx, IMPORT_TARGETS, lambda: measure_import(ctx))
+    step(ctx, ["6. worker RSS after the benchmark ≤ 150 MB"], lambda: measure_final_rss(ctx))
 
 
 def main() -> None:
@@ -1024,31 +1138,10 @@ def main() -> None:
         ctx.facts["load average at start (1, 5, 15 min)"] = load_average()
         try:
             setup(ctx)
-            step(ctx, [GUIDELINES_TARGET], lambda: measure_guidelines(ctx))
-            history_targets = ["2a. /progress rps ≥ 0.5 × SELECT 1", "2b. /progress p99 ≤ 5 × p50 at ½ peak"]
-            try:
-                load_base_history(ctx)
-            except NotAvailable as exc:
-                ctx.notes.append(f"history not loaded: {exc}")
-                ctx.log(f"history not loaded: {exc}")
-            except Exception as exc:
-                ctx.notes.append(f"history load failed: {type(exc).__name__}: {exc}")
-                ctx.log(f"history load failed: {type(exc).__name__}: {exc}")
-            step(ctx, history_targets, lambda: measure_progress_1x(ctx))
-            step(ctx, [], lambda: measure_campaign_1x(ctx))
-            step(ctx, [SINGLE_FLIGHT_TARGET], lambda: measure_single_flight(ctx))
-            step(
-                ctx,
-                ["3a. /progress p50 10× ≤ 1.2 × 1×", "3b. /progress/campaigns/1 p50 10× ≤ 1.2 × 1×"],
-                lambda: measure_deep(ctx),
-            )
-            step(ctx, ["4. batch ≥ 10× faster than one by one"], lambda: measure_submissions(ctx))
-            step(
-                ctx,
-                ["5a. CSV export ≥ 50,000 rows/s", "5b. worker RSS growth during export < 50 MB"],
-                lambda: measure_export(ctx),
-            )
-            step(ctx, ["6. worker RSS after the benchmark ≤ 150 MB"], lambda: measure_final_rss(ctx))
+            if config.only_import:
+                step(ctx, IMPORT_TARGETS, lambda: measure_import(ctx))
+            else:
+                run_steps(ctx)
         finally:
             ctx.facts["load average at end (1, 5, 15 min)"] = load_average()
             teardown(ctx)

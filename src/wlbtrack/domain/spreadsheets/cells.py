@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -91,13 +92,18 @@ def code(cell: Cell) -> str | None:
     return None if value is None else value.strip()
 
 
+@functools.lru_cache(maxsize=64)
+def _period_code(value: str) -> str:
+    return Period.parse(value).code
+
+
 def period(cell: Cell) -> str | None:
     """A period code such as 2026-Q1."""
     value = code(cell)
     if value is None:
         return None
     try:
-        return Period.parse(value).code
+        return _period_code(value)
     except PeriodError as exc:
         raise CellError(str(exc)) from exc
 

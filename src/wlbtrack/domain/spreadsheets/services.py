@@ -67,10 +67,14 @@ class Line:
     sheet: str
     order: int  # the sheet's position in the file
     row: int
+    columns: dict[str, int] = field(default_factory=dict)  # column key → 1-based column
     fields: dict[str, Any] = field(default_factory=dict)
-    where: dict[str, Where] = field(default_factory=dict)
     skipped: bool = False
     valid: bool = True
+
+    def at(self, key: str) -> Where:
+        """Where the row's cell of a column key sits."""
+        return _where(self.sheet, key, self.row, self.columns[key])
 
 
 @dataclass
@@ -117,11 +121,11 @@ def _parse_cell(line: Line, key: str, cell: Cell, problems: Problems) -> None:
         if value is not None and schema is not None:
             value = check_field(schema, name, value)
     except CellError as exc:
-        problems.add(422, line.where[key], str(exc))
+        problems.add(422, line.at(key), str(exc))
         line.valid = False
         return
     except ProblemError as exc:
-        problems.add(422, line.where[key], exc.detail.removeprefix(f"{name}: "))
+        problems.add(422, line.at(key), exc.detail.removeprefix(f"{name}: "))
         line.valid = False
         return
     line.fields[key] = value
@@ -131,13 +135,11 @@ def _line(
     sheet: Sheet, order: int, columns: dict[str, int], row: int, values: list[Cell], problems: Problems
 ) -> Line:
     """Parse the cells the upload reads; a row left empty where it matters is skipped, not checked."""
-    line = Line(sheet.kind, sheet.name, order, row)
+    line = Line(sheet.kind, sheet.name, order, row, columns)
     read = {
         key: values[columns[key] - 1] if columns[key] <= len(values) else EMPTY
         for key in REQUIRED[sheet.kind]
     }
-    for key in read:
-        line.where[key] = _where(sheet.name, key, row, columns[key])
     needed: tuple[str, ...]
     if sheet.kind == "reports":
         line.skipped = cells.is_empty(read["status"]) and cells.is_empty(read["summary"])
@@ -155,7 +157,7 @@ def _line(
         empty = "empty"
     for key in needed:
         if cells.is_empty(read[key]):
-            problems.add(422, line.where[key], empty if key in ("status", "summary") else "empty")
+            problems.add(422, line.at(key), empty if key in ("status", "summary") else "empty")
             line.valid = False
         else:
             _parse_cell(line, key, read[key], problems)
@@ -190,11 +192,11 @@ def _one(lines: list[Line], key: str, problems: Problems) -> tuple[str | None, W
         if line.fields[key] != expected:
             problems.add(
                 422,
-                line.where[key],
+                line.at(key),
                 f"every row must name one {key}: this row names {line.fields[key]}, "
-                f"{first.where[key].cell} names {expected}",
+                f"{first.at(key).cell} names {expected}",
             )
-    return expected, first.where[key]
+    return expected, first.at(key)
 
 
 def _sort_key(order: dict[str, int]) -> Callable[[tuple[int, Where, str]], tuple[int, int, int, str]]:
@@ -236,14 +238,14 @@ async def import_upload(
     written = [line for line in lines if not line.skipped and line.valid]
     reports = [
         ReportItem(
-            line.fields["guideline"], line.fields["status"], line.fields["summary"], line.where["guideline"]
+            line.fields["guideline"], line.fields["status"], line.fields["summary"], line.at("guideline")
         )
         for line in written
         if line.kind == "reports"
     ]
     values = [
         ValueItem(
-            line.fields["indicator_id"], line.fields["value"], line.fields["note"], line.where["indicator_id"]
+            line.fields["indicator_id"], line.fields["value"], line.fields["note"], line.at("indicator_id")
         )
         for line in written
         if line.kind == "values"
