@@ -558,3 +558,41 @@ async def test_template_uploaded_unchanged_writes_nothing(
     rows = sheet_rows(book, "reports")
     assert response.json()["reports"] == {"written": 0, "unchanged": 0, "skipped": len(rows)}
     assert response.json()["values"] == {"written": 0, "unchanged": 0, "skipped": 1}
+
+
+@pytest.mark.parametrize("valid", [True, False])
+async def test_both_workbook_readers_read_the_same_cells(
+    clerk: httpx.AsyncClient, admin: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, valid: bool
+) -> None:
+    """Plain workbooks are read by calamine, others (here: a formula on another sheet) by openpyxl."""
+    from wlbtrack.domain.spreadsheets import reader
+
+    used: list[str] = []
+
+    def spy(name: str) -> Any:
+        book_class = getattr(reader, name)
+
+        def make(*args: Any) -> Any:
+            used.append(name)
+            return book_class(*args)
+
+        return make
+
+    for name in ("_CalamineBook", "_OpenpyxlBook"):
+        monkeypatch.setattr(reader, name, spy(name))
+    ids = [await indicator(admin, "children", "1.1.1", name=f"KPI {n}") for n in range(4)]
+    cells: list[Any] = ["１，３２０", 2.5, -7, "'-3"] if valid else [datetime(2025, 1, 1), True, "x", ""]
+    rows: list[list[Any]] = [VALUE_KEYS]
+    rows += [value_row(ids[n], cell, f"注記{n}" if n % 2 else None) for n, cell in enumerate(cells)]
+    rows.insert(3, [])  # an empty row in between
+    reports = [REPORT_KEYS, report_row("1.1.1", "完了", "完了しました")]
+    plain = await upload(clerk, workbook({"values": rows, "reports": reports}), dry_run=True)
+    mixed = await upload(
+        clerk, workbook({"values": rows, "reports": reports, "メモ": [["=1+1"]]}), dry_run=True
+    )
+    assert used == ["_CalamineBook", "_OpenpyxlBook"]
+    assert plain.status_code == mixed.status_code == (200 if valid else 422)
+    assert plain.json() == mixed.json()
+    if valid:
+        assert [item["row"] for item in plain.json()["items"]] == [2, 2, 3, 5, 6]
+        assert [item.get("value") for item in plain.json()["items"]][1:] == [1320, 2.5, -7, -3]

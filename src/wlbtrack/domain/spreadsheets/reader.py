@@ -1,10 +1,15 @@
 """Reading an uploaded .xlsx workbook or CSV file into sheets of cells, refusing hostile files early.
 
-Workbooks are read by openpyxl in read-only (streaming) mode with cached values only: formulas are never
-evaluated. openpyxl parses the XML through defusedxml (entity declarations are refused). Every part's
-uncompressed size is checked in the zip directory before anything is parsed, and Python's zipfile never
-inflates a part beyond the size its directory entry declares (a part that does fails its CRC check), so
-the directory check bounds what is actually decompressed.
+Every part's uncompressed size is checked in the zip directory before anything is read; parts are then
+inflated 64 KB at a time, and Python's zipfile never returns more of a part than its directory entry
+declares (a part that holds more fails its CRC check), so the directory check bounds what is actually
+decompressed. Then the raw XML of every part
+is searched (never parsed) once: a DTD or entity declaration anywhere is refused, and a workbook whose
+sheets hold only values (no formula, no error cell) with every cell referenced within the row and
+column limits is read by calamine (Rust, `python-calamine`), about 25 times faster than openpyxl. Any
+other workbook is read by openpyxl in read-only (streaming) mode with cached values only, parsing its
+XML through defusedxml; it tells formulas without a cached value and error cells apart, and enforces
+the limits while streaming. Formulas are never evaluated.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import openpyxl
 import openpyxl.xml
 from defusedxml import DefusedXmlException
 from openpyxl.utils import get_column_letter
+from python_calamine import CalamineWorkbook, SheetTypeEnum
 
 from wlbtrack.domain.spreadsheets.cells import EMPTY, Cell, Kind, is_empty
 from wlbtrack.domain.spreadsheets.schemas import (
@@ -41,7 +47,18 @@ MAX_PARTS = 1_000
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, and password-protected .xlsx
 NOT_TEXT_MAGIC = (b"%PDF-", b"\xff\xd8\xff", b"GIF8", b"\x89PNG", b"\x1f\x8b", b"7z\xbc\xaf", b"Rar!")
-FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s/>]")
+DECLARATION = re.compile(rb"<!(?:DOCTYPE|ENTITY)")
+FORMULA_TAGS = (b"<f>", b"<f ", b"<f/")
+ERROR_CELLS = (b't="e"', b"t='e'")
+PREFIXED_CELL_OR_FORMULA = re.compile(rb"<[A-Za-z_][\w.-]*:[cf][\s/>]")
+# a cell reference beyond column CV (MAX_COLUMNS) or row 20,001 (a header and MAX_ROWS rows)
+assert (MAX_COLUMNS, MAX_ROWS) == (100, 20_000), "BEYOND_LIMITS spells out these limits"
+BEYOND_LIMITS = re.compile(
+    rb'<c r="(?:[A-Z]{3}|C[W-Z]|[D-Z][A-Z])[0-9]'
+    rb'|<c r="[A-Z]{1,3}(?:[0-9]{6,}|2000[2-9]|200[1-9][0-9]|20[1-9][0-9]{2}|2[1-9][0-9]{3}|[3-9][0-9]{4})"'
+)
+READ_PIECE = 1 << 16
+XML_PARTS = (".xml", ".rels", ".vml")
 FORMULA_CELL = Cell(Kind.FORMULA)
 SNIFF_BYTES = 8192
 
@@ -213,18 +230,52 @@ def _check_archive(content: bytes, filename: str) -> zipfile.ZipFile:
     return archive
 
 
-def _has_formulas(archive: zipfile.ZipFile) -> bool:
-    """Whether any worksheet holds a formula (a streamed search of the sheets' XML, never parsed here)."""
+@dataclass(frozen=True)
+class Scan:
+    """What the raw XML of a workbook's sheets holds."""
+
+    formulas: bool  # some sheet holds a formula
+    plain: bool  # no formula or error cell, every cell referenced (r="K7") within the limits
+
+
+def _has_formula(xml: bytes) -> bool:
+    return any(tag in xml for tag in FORMULA_TAGS) or PREFIXED_CELL_OR_FORMULA.search(xml) is not None
+
+
+def _plain_sheet(xml: bytes) -> bool:
+    """No formula or error cell, and every cell written `<c r="K7"` within the row and column limits.
+
+    Anything unusual (a prefixed element, a reference not first or missing) makes it not plain: such a
+    sheet is read by openpyxl, which enforces the limits while streaming.
+    """
+    if _has_formula(xml) or any(error in xml for error in ERROR_CELLS):
+        return False
+    cells = xml.count(b"<c ") + xml.count(b"<c>") + xml.count(b"<c/")
+    return cells == xml.count(b'<c r="') and BEYOND_LIMITS.search(xml) is None
+
+
+def _read_part(archive: zipfile.ZipFile, part: zipfile.ZipInfo) -> bytes:
+    """A part, inflated a piece at a time: zipfile then holds at most one piece more than it returns."""
+    pieces = []
+    with archive.open(part) as stream:
+        while piece := stream.read(READ_PIECE):
+            pieces.append(piece)
+    return b"".join(pieces)
+
+
+def _scan(archive: zipfile.ZipFile, filename: str) -> Scan:
+    """Search every XML part: 422 for a DTD or entity declaration; what the sheets hold."""
+    formulas, plain = False, True
     for part in archive.infolist():
-        if not (part.filename.startswith("xl/worksheets/") and part.filename.endswith(".xml")):
+        if not part.filename.endswith(XML_PARTS):
             continue
-        tail = b""
-        with archive.open(part) as stream:
-            while chunk := stream.read(1 << 16):
-                if FORMULA_TAG.search(tail + chunk):
-                    return True
-                tail = chunk[-32:]
-    return False
+        xml = _read_part(archive, part)
+        if DECLARATION.search(xml):
+            raise _problem(422, filename, "the workbook's XML declares entities or a DTD, which are refused")
+        if part.filename.startswith("xl/worksheets/"):
+            formulas = formulas or _has_formula(xml)
+            plain = plain and _plain_sheet(xml)
+    return Scan(formulas, plain)
 
 
 def _unreadable(filename: str, exc: Exception) -> ProblemError:
@@ -291,52 +342,98 @@ def _worksheet_formula_rows(workbook: Any, name: str) -> Iterator[tuple[int, lis
             yield number, columns
 
 
+class _CalamineBook:
+    """A workbook of plain values, read by calamine (the whole sheet at once, within the checked limits)."""
+
+    def __init__(self, content: bytes) -> None:
+        self.book = CalamineWorkbook.from_filelike(io.BytesIO(content))
+        self.names: list[str] = list(self.book.sheet_names)
+        self.worksheets = {m.name for m in self.book.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet}
+
+    def rows(self, name: str) -> Iterator[tuple[int, list[Cell]]]:
+        sheet = self.book.get_sheet_by_name(name)
+        if sheet.start is None:
+            return
+        first_row, first_column = sheet.start  # calamine leaves out the empty rows and columns before data
+        padding = [EMPTY] * first_column
+        for offset, values in enumerate(sheet.iter_rows()):
+            yield first_row + offset + 1, padding + [_calamine_cell(value) for value in values]
+
+    def close(self) -> None:
+        self.book.close()
+
+
+def _calamine_cell(value: Any) -> Cell:
+    if isinstance(value, str):
+        return Cell(Kind.TEXT, value) if value else EMPTY
+    if isinstance(value, bool):
+        return Cell(Kind.BOOL, float(value))
+    if isinstance(value, int | float):
+        return Cell(Kind.NUMBER, value)
+    return Cell(Kind.DATE, str(value))  # date, datetime, time, timedelta
+
+
+class _OpenpyxlBook:
+    """Any other workbook, streamed by openpyxl (defusedxml), formulas without a cached value found."""
+
+    def __init__(self, content: bytes, formulas: bool) -> None:
+        self.content = content
+        self.formulas = formulas
+        self.book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        self.names = list(self.book.sheetnames)
+        self.worksheets = {name for name in self.names if hasattr(self.book[name], "iter_rows")}
+
+    def rows(self, name: str) -> Iterator[tuple[int, list[Cell]]]:
+        formulas = _formula_cells(self.content, [name])[name] if self.formulas else set()
+        yield from _worksheet_rows(self.book, name, formulas)
+
+    def close(self) -> None:
+        self.book.close()
+
+
+def _choose(book: _CalamineBook | _OpenpyxlBook, filename: str) -> dict[SheetKind, str]:
+    """The sheets the upload reads, by kind: named reports or 報告, values or 指標."""
+    chosen: dict[SheetKind, str] = {}
+    for name in book.names:
+        kind = SHEET_NAMES.get(name.strip()) or SHEET_NAMES.get(name.strip().lower())
+        if kind is None:
+            continue
+        if kind in chosen:
+            raise _problem(
+                422, filename, f"sheets {chosen[kind]!r} and {name!r} both hold {kind}; keep one of them"
+            )
+        if name not in book.worksheets:
+            raise _problem(422, filename, f"{name!r} is a chart sheet, not a worksheet")
+        chosen[kind] = name
+    if not chosen:
+        raise _problem(
+            422,
+            filename,
+            "no sheet named reports (報告) or values (指標); "
+            f"the workbook has {', '.join(repr(n) for n in book.names)}",
+        )
+    return chosen
+
+
 @contextmanager
 def _open_workbook(content: bytes, filename: str) -> Iterator[list[Sheet]]:
-    if (
-        not openpyxl.xml.DEFUSEDXML
-    ):  # OPENPYXL_DEFUSEDXML=False or defusedxml missing: refuse, never parse unsafely
+    if not openpyxl.xml.DEFUSEDXML:  # OPENPYXL_DEFUSEDXML=False or no defusedxml: never parse unsafely
         raise RuntimeError(
             "openpyxl is not using defusedxml; install defusedxml and unset OPENPYXL_DEFUSEDXML"
         )
     archive = _check_archive(content, filename)
     try:
         try:
-            formulas_present = _has_formulas(archive)
-            workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+            scan = _scan(archive, filename)
+            book = _CalamineBook(content) if scan.plain else _OpenpyxlBook(content, scan.formulas)
         except ProblemError:
             raise
-        except Exception as exc:  # whatever a hostile or damaged workbook makes openpyxl raise
+        except Exception as exc:  # whatever a hostile or damaged workbook makes a reader raise
             raise _unreadable(filename, exc) from exc
         try:
-            chosen: dict[SheetKind, str] = {}
-            for name in workbook.sheetnames:
-                kind = SHEET_NAMES.get(name.strip()) or SHEET_NAMES.get(name.strip().lower())
-                if kind is None:
-                    continue
-                if kind in chosen:
-                    raise _problem(
-                        422,
-                        filename,
-                        f"sheets {chosen[kind]!r} and {name!r} both hold {kind}; keep one of them",
-                    )
-                if not hasattr(workbook[name], "iter_rows"):
-                    raise _problem(422, filename, f"{name!r} is a chart sheet, not a worksheet")
-                chosen[kind] = name
-            if not chosen:
-                raise _problem(
-                    422,
-                    filename,
-                    "no sheet named reports (報告) or values (指標); "
-                    f"the workbook has {', '.join(repr(n) for n in workbook.sheetnames)}",
-                )
-            try:
-                formulas = _formula_cells(content, list(chosen.values())) if formulas_present else {}
-            except Exception as exc:
-                raise _unreadable(filename, exc) from exc
             sheets = []
-            for kind, name in chosen.items():
-                rows = _guarded(filename, _worksheet_rows(workbook, name, formulas.get(name, set())))
+            for kind, name in _choose(book, filename).items():
+                rows = _guarded(filename, book.rows(name))
                 first = next(rows, None)
                 header = first[1] if first is not None and first[0] == 1 else []
                 if _width(header) > MAX_COLUMNS:
@@ -348,7 +445,7 @@ def _open_workbook(content: bytes, filename: str) -> Iterator[list[Sheet]]:
                 sheets.append(Sheet(kind, name, header, _limited(filename, name, rows)))
             yield sheets
         finally:
-            workbook.close()
+            book.close()
     finally:
         archive.close()
 

@@ -30,7 +30,7 @@ from wlbtrack.domain.reporting.services import (
     write_items,
 )
 from wlbtrack.domain.spreadsheets import cells, queries
-from wlbtrack.domain.spreadsheets.cells import EMPTY, Cell, CellError
+from wlbtrack.domain.spreadsheets.cells import EMPTY, Cell, CellError, Kind
 from wlbtrack.domain.spreadsheets.reader import Sheet, column_letter, open_upload
 from wlbtrack.domain.spreadsheets.schemas import (
     REQUIRED,
@@ -114,25 +114,47 @@ def _header(sheet: Sheet, problems: Problems) -> dict[str, int] | None:
     return None if missing else columns
 
 
-def _parse_cell(line: Line, key: str, cell: Cell, problems: Problems) -> None:
+def _parsed(key: str, cell: Cell) -> tuple[Any, str | None]:
+    """The cell's value by its column's rule and the batch field's rules, or why it is wrong."""
     parse, schema, name = RULES[key]
     try:
         value = parse(cell)
         if value is not None and schema is not None:
             value = check_field(schema, name, value)
     except CellError as exc:
-        problems.add(422, line.at(key), str(exc))
-        line.valid = False
-        return
+        return None, str(exc)
     except ProblemError as exc:
-        problems.add(422, line.at(key), exc.detail.removeprefix(f"{name}: "))
+        return None, exc.detail.removeprefix(f"{name}: ")
+    return value, None
+
+
+REPEATED = frozenset({"period", "department", "guideline", "status"})  # few distinct values: parsed once each
+Memo = dict[tuple[str, Kind, Any], tuple[Any, str | None]]
+
+
+def _parse_cell(line: Line, key: str, cell: Cell, problems: Problems, memo: Memo) -> None:
+    if key in REPEATED:
+        found = memo.get((key, cell.kind, cell.value))
+        if found is None:
+            found = memo[key, cell.kind, cell.value] = _parsed(key, cell)
+    else:
+        found = _parsed(key, cell)
+    value, problem = found
+    if problem is not None:
+        problems.add(422, line.at(key), problem)
         line.valid = False
-        return
-    line.fields[key] = value
+    else:
+        line.fields[key] = value
 
 
 def _line(
-    sheet: Sheet, order: int, columns: dict[str, int], row: int, values: list[Cell], problems: Problems
+    sheet: Sheet,
+    order: int,
+    columns: dict[str, int],
+    row: int,
+    values: list[Cell],
+    problems: Problems,
+    memo: Memo,
 ) -> Line:
     """Parse the cells the upload reads; a row left empty where it matters is skipped, not checked."""
     line = Line(sheet.kind, sheet.name, order, row, columns)
@@ -160,9 +182,9 @@ def _line(
             problems.add(422, line.at(key), empty if key in ("status", "summary") else "empty")
             line.valid = False
         else:
-            _parse_cell(line, key, read[key], problems)
+            _parse_cell(line, key, read[key], problems, memo)
     if not line.skipped and sheet.kind == "values":
-        _parse_cell(line, "note", read["note"], problems)
+        _parse_cell(line, "note", read["note"], problems, memo)
         line.fields.setdefault("note", None)
     return line
 
@@ -171,13 +193,14 @@ def parse_upload(content: bytes, filename: str) -> Parsed:
     """Read the file and parse every row's cells (CPU only: run it off the event loop)."""
     problems = Problems()
     lines: list[Line] = []
+    memo: Memo = {}
     with open_upload(content, filename) as sheets:
         for order, sheet in enumerate(sheets):
             columns = _header(sheet, problems)
             if columns is None:
                 continue
             for row, values in sheet.rows:
-                lines.append(_line(sheet, order, columns, row, values, problems))
+                lines.append(_line(sheet, order, columns, row, values, problems, memo))
     return Parsed(lines, problems)
 
 
