@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -560,11 +562,8 @@ async def test_template_uploaded_unchanged_writes_nothing(
     assert response.json()["values"] == {"written": 0, "unchanged": 0, "skipped": 1}
 
 
-@pytest.mark.parametrize("valid", [True, False])
-async def test_both_workbook_readers_read_the_same_cells(
-    clerk: httpx.AsyncClient, admin: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, valid: bool
-) -> None:
-    """Plain workbooks are read by calamine, others (here: a formula on another sheet) by openpyxl."""
+def readers(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the workbook readers used from now on, in order."""
     from wlbtrack.domain.spreadsheets import reader
 
     used: list[str] = []
@@ -580,6 +579,15 @@ async def test_both_workbook_readers_read_the_same_cells(
 
     for name in ("_CalamineBook", "_OpenpyxlBook"):
         monkeypatch.setattr(reader, name, spy(name))
+    return used
+
+
+@pytest.mark.parametrize("valid", [True, False])
+async def test_both_workbook_readers_read_the_same_cells(
+    clerk: httpx.AsyncClient, admin: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, valid: bool
+) -> None:
+    """Plain workbooks are read by calamine, others (here: a formula on another sheet) by openpyxl."""
+    used = readers(monkeypatch)
     ids = [await indicator(admin, "children", "1.1.1", name=f"KPI {n}") for n in range(4)]
     cells: list[Any] = ["１，３２０", 2.5, -7, "'-3"] if valid else [datetime(2025, 1, 1), True, "x", ""]
     rows: list[list[Any]] = [VALUE_KEYS]
@@ -596,3 +604,21 @@ async def test_both_workbook_readers_read_the_same_cells(
     if valid:
         assert [item["row"] for item in plain.json()["items"]] == [2, 2, 3, 5, 6]
         assert [item.get("value") for item in plain.json()["items"]][1:] == [1320, 2.5, -7, -3]
+
+
+async def test_a_workbook_laid_out_unusually_is_read_by_openpyxl(
+    clerk: httpx.AsyncClient, admin: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = await indicator(admin, "children", "1.1.1")
+    content = workbook({"values": [VALUE_KEYS, value_row(first, 4)]})
+    moved = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(content)) as source, zipfile.ZipFile(moved, "w") as target:
+        for item in source.infolist():
+            data = source.read(item).replace(b"worksheets/sheet1.xml", b"data/values.xml")
+            name = "xl/data/values.xml" if item.filename == "xl/worksheets/sheet1.xml" else item.filename
+            target.writestr(name, data)
+    used = readers(monkeypatch)
+    response = await upload(clerk, moved.getvalue())
+    assert response.status_code == 201, response.text
+    assert used == ["_OpenpyxlBook"]
+    assert [v["value"] for v in await value_history(clerk, first)] == [4]

@@ -3,13 +3,13 @@
 Every part's uncompressed size is checked in the zip directory before anything is read; parts are then
 inflated 64 KB at a time, and Python's zipfile never returns more of a part than its directory entry
 declares (a part that holds more fails its CRC check), so the directory check bounds what is actually
-decompressed. Then the raw XML of every part
-is searched (never parsed) once: a DTD or entity declaration anywhere is refused, and a workbook whose
-sheets hold only values (no formula, no error cell) with every cell referenced within the row and
-column limits is read by calamine (Rust, `python-calamine`), about 25 times faster than openpyxl. Any
-other workbook is read by openpyxl in read-only (streaming) mode with cached values only, parsing its
-XML through defusedxml; it tells formulas without a cached value and error cells apart, and enforces
-the limits while streaming. Formulas are never evaluated.
+decompressed. Then the raw XML of every part is searched (never parsed) once: a DTD or entity
+declaration anywhere is refused, and a workbook laid out as Excel lays it out, whose sheets hold only
+values (no formula, no error cell) with every cell referenced within the row and column limits, is
+read by calamine (Rust, `python-calamine`), about 25 times faster than openpyxl. Any other workbook is
+read by openpyxl in read-only (streaming) mode with cached values only, parsing its XML through
+defusedxml; it tells formulas without a cached value and error cells apart, and enforces the limits
+while streaming. Formulas are never evaluated.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from typing import Any
 import openpyxl
 import openpyxl.xml
 from defusedxml import DefusedXmlException
+from defusedxml import ElementTree as DefusedElementTree
 from openpyxl.utils import get_column_letter
 from python_calamine import CalamineWorkbook, SheetTypeEnum
 
@@ -58,7 +59,7 @@ BEYOND_LIMITS = re.compile(
     rb'|<c r="[A-Z]{1,3}(?:[0-9]{6,}|2000[2-9]|200[1-9][0-9]|20[1-9][0-9]{2}|2[1-9][0-9]{3}|[3-9][0-9]{4})"'
 )
 READ_PIECE = 1 << 16
-XML_PARTS = (".xml", ".rels", ".vml")
+BINARY_PARTS = (".bin", ".png", ".jpeg", ".jpg", ".gif", ".emf", ".wmf")
 FORMULA_CELL = Cell(Kind.FORMULA)
 SNIFF_BYTES = 8192
 
@@ -263,11 +264,40 @@ def _read_part(archive: zipfile.ZipFile, part: zipfile.ZipInfo) -> bytes:
     return b"".join(pieces)
 
 
+def _worksheet_parts(archive: zipfile.ZipFile, names: set[str]) -> set[str] | None:
+    """The parts holding the worksheets, if the workbook is laid out as Excel lays it out (else None)."""
+    try:
+        package = DefusedElementTree.fromstring(_read_part(archive, archive.getinfo("_rels/.rels")))
+        relations = DefusedElementTree.fromstring(
+            _read_part(archive, archive.getinfo("xl/_rels/workbook.xml.rels"))
+        )
+    except KeyError:
+        return None
+    documents = {
+        r.get("Target", "").lstrip("/") for r in package if r.get("Type", "").endswith("/officeDocument")
+    }
+    if documents != {"xl/workbook.xml"}:
+        return None
+    parts = set()
+    for relation in relations:
+        if relation.get("Type", "").endswith("/worksheet"):
+            target = relation.get("Target", "")
+            part = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            if not (part.startswith("xl/worksheets/") and part.endswith(".xml") and part in names):
+                return None
+            parts.add(part)
+    return parts
+
+
 def _scan(archive: zipfile.ZipFile, filename: str) -> Scan:
-    """Search every XML part: 422 for a DTD or entity declaration; what the sheets hold."""
+    """Search every part but images and binaries: 422 for a DTD or entity declaration; what the sheets hold.
+
+    The workbook is plain only when its worksheets are where Excel puts them and each is a plain sheet.
+    """
     formulas, plain = False, True
-    for part in archive.infolist():
-        if not part.filename.endswith(XML_PARTS):
+    parts = archive.infolist()
+    for part in parts:
+        if part.filename.startswith("xl/media/") or part.filename.endswith(BINARY_PARTS):
             continue
         xml = _read_part(archive, part)
         if DECLARATION.search(xml):
@@ -275,7 +305,8 @@ def _scan(archive: zipfile.ZipFile, filename: str) -> Scan:
         if part.filename.startswith("xl/worksheets/"):
             formulas = formulas or _has_formula(xml)
             plain = plain and _plain_sheet(xml)
-    return Scan(formulas, plain)
+    worksheets = _worksheet_parts(archive, {part.filename for part in parts})
+    return Scan(formulas, plain and worksheets is not None)
 
 
 def _unreadable(filename: str, exc: Exception) -> ProblemError:
