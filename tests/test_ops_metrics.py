@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from apps import http_client, running
+from sheets import REPORT_KEYS, VALUE_KEYS, indicator, report_row, upload, value_row, workbook
 from wlbtrack.config import Settings
 
 if TYPE_CHECKING:
@@ -127,3 +128,33 @@ async def test_metrics_can_be_turned_off(settings: Settings) -> None:
     async with running(settings, metrics=False) as application, http_client(application) as http:
         assert (await http.get("/metrics")).status_code == 404
         assert (await http.get("/health")).status_code == 200
+
+
+async def test_imports_are_counted_like_batches(client: httpx.AsyncClient, make_client: MakeClient) -> None:
+    name = "wlbtrack_submissions_total"
+    children = await make_client("department", department="children")
+    admin = await make_client("admin")
+    first = await indicator(admin, "children", "1.1.1")
+    rows = [
+        REPORT_KEYS,
+        report_row("1.1.1", "順調", "開設しました", period="2025-Q2"),
+        report_row("1.3.1", "遅延", "遅れています", period="2025-Q2"),
+    ]
+    book = workbook({"reports": rows, "values": [VALUE_KEYS, value_row(first, 5, period="2025-Q2")]})
+
+    def delta(after: str, before: str, kind: str) -> float:
+        labels = {"department": "children", "kind": kind}
+        return _sample(after, name, **labels) - _sample(before, name, **labels)
+
+    before = (await client.get("/metrics")).text
+    assert (await upload(children, book, dry_run=True)).status_code == 200
+    after_dry_run = (await client.get("/metrics")).text
+    assert all(delta(after_dry_run, before, kind) == 0 for kind in ("import", "report", "value"))
+    assert (await upload(children, book)).status_code == 201
+    after = (await client.get("/metrics")).text
+    # the upload once, and each report and value it wrote, as for a batch
+    for kind, count in (("import", 1), ("report", 2), ("value", 1)):
+        assert delta(after, before, kind) == count, kind
+    assert (await upload(children, book)).status_code == 201  # unchanged: nothing written, nothing counted
+    again = (await client.get("/metrics")).text
+    assert all(delta(again, after, kind) == 0 for kind in ("import", "report", "value"))

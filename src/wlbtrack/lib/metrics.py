@@ -52,7 +52,7 @@ POOL_SIZE = Gauge(
 
 
 def record_submission(department: str, kind: str, count: int = 1) -> None:
-    """Count stored submissions (kind: report, value or batch) for a department; call after commit."""
+    """Count stored submissions (kind: report, value, batch or import) for a department; call after commit."""
     SUBMISSIONS.labels(department=department, kind=kind).inc(count)
 
 

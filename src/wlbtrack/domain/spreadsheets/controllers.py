@@ -261,4 +261,7 @@ class ImportController(Controller):
         result = response.content
         if not dry_run and "Idempotent-Replayed" not in response.headers and result.items:
             record_submission(result.department, "import")
+            for kind, counts in (("report", result.reports), ("value", result.values)):
+                if counts.written:
+                    record_submission(result.department, kind, counts.written)
         return response
