@@ -622,3 +622,35 @@ async def test_a_workbook_laid_out_unusually_is_read_by_openpyxl(
     assert response.status_code == 201, response.text
     assert used == ["_OpenpyxlBook"]
     assert [v["value"] for v in await value_history(clerk, first)] == [4]
+
+
+async def test_text_a_sheet_cannot_hold_goes_back_and_forth(
+    clerk: httpx.AsyncClient, admin: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Control characters (stored text may hold them, a sheet's XML may not) and a literal `_x0041_`
+    are written with OOXML escaping and read back as they were, by both workbook readers."""
+    summary = "前半\x01後半 _x0041_ \x1f"
+    first = await indicator(admin, "children", "1.1.1", name="名\x02前")
+    report = {"period": PERIOD, "status": "on_track", "summary": summary}
+    assert (await clerk.post("/api/v1/guidelines/1.1.1/reports", json=report)).status_code == 201
+    value = {"period": PERIOD, "value": 3, "note": "\x0b注記 _x005F_"}
+    assert (await clerk.post(f"/api/v1/indicators/{first}/values", json=value)).status_code == 201
+    book = await template(clerk)
+    assert cell_of(book["reports"], 2, "summary").value == "前半_x0001_後半 _x005F_x0041_ _x001F_"
+    used = readers(monkeypatch)
+    plain = await upload(clerk, save(book), dry_run=True)
+    book.create_sheet("メモ")["A1"] = "=1+1"
+    mixed = await upload(clerk, save(book), dry_run=True)
+    assert used == ["_CalamineBook", "_OpenpyxlBook"]
+    for answer in (plain, mixed):
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["reports"]["unchanged"] == 1
+        assert answer.json()["values"] == {"written": 0, "unchanged": 1, "skipped": 0}
+        assert answer.json()["items"] == []
+    cell_of(book["reports"], 2, "status").value = "遅延"
+    changed = await upload(clerk, save(book))
+    assert changed.status_code == 201, changed.text
+    assert [(r["status"], r["summary"]) for r in await report_history(clerk, "1.1.1", PERIOD)] == [
+        ("on_track", summary),
+        ("delayed", summary),
+    ]

@@ -48,6 +48,21 @@ _PLAIN = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 _GROUPED = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?")
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _MINUS_SIGNS = str.maketrans({"\u2212": "-", "\u2010": "-", "\u2011": "-"})
+# OOXML text: characters XML 1.0 cannot hold are stored as _xHHHH_, and a literal _xHHHH_ as _x005F_xHHHH_
+_NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_LITERAL_ESCAPE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
+_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def xml_text(value: str) -> str:
+    """Text as a workbook stores it (OOXML escaping), which Excel and calamine show as the original text."""
+    escaped = _LITERAL_ESCAPE.sub("_x005F_", value)
+    return _NOT_IN_XML.sub(lambda match: f"_x{ord(match[0]):04X}_", escaped)
+
+
+def from_xml_text(value: str) -> str:
+    """The text a workbook stores with OOXML escaping (as openpyxl returns it), decoded as Excel does."""
+    return _ESCAPED.sub(lambda match: chr(int(match[1], 16)), value) if "_x" in value else value
 
 
 def is_empty(cell: Cell) -> bool:

@@ -32,7 +32,7 @@ from defusedxml import ElementTree as DefusedElementTree
 from openpyxl.utils import get_column_letter
 from python_calamine import CalamineWorkbook, SheetTypeEnum
 
-from wlbtrack.domain.spreadsheets.cells import EMPTY, Cell, Kind, is_empty
+from wlbtrack.domain.spreadsheets.cells import EMPTY, Cell, Kind, from_xml_text, is_empty
 from wlbtrack.domain.spreadsheets.schemas import (
     MAX_COLUMNS,
     MAX_FILE_BYTES,
@@ -330,7 +330,7 @@ def _cell(value: Any, data_type: str, formula: bool) -> Cell:
         return Cell(Kind.NUMBER, value)
     if isinstance(value, date | time | timedelta):
         return Cell(Kind.DATE, str(value))
-    return Cell(Kind.TEXT, str(value))
+    return Cell(Kind.TEXT, from_xml_text(str(value)))  # calamine decodes _xHHHH_ itself
 
 
 def _worksheet_rows(

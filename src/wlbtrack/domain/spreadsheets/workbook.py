@@ -13,6 +13,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from wlbtrack.domain.spreadsheets.cells import xml_text
 from wlbtrack.domain.spreadsheets.schemas import (
     COLUMNS,
     EDITABLE,
@@ -97,7 +98,10 @@ def _sheet(worksheet: Worksheet, kind: SheetKind, rows: Sequence[Mapping[str, An
         worksheet.column_dimensions[get_column_letter(index)].width = WIDTHS[key]
     for number, row in enumerate(rows, start=2):
         for index, key in enumerate(columns, start=1):
-            cell = worksheet.cell(row=number, column=index, value=row.get(key))
+            value = row.get(key)
+            if isinstance(value, str):
+                value = xml_text(value)  # control characters would not fit in the sheet's XML
+            cell = worksheet.cell(row=number, column=index, value=value)
             if isinstance(cell.value, str):
                 cell.data_type = "s"  # stored text is text: "=…" must never become a formula
     last = len(rows) + 1
