@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
+import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -271,3 +274,66 @@ async def test_a_cursor_of_one_export_is_refused_by_the_other(
     response = await viewer.get("/api/v1/export/reports", params={"cursor": cursor})
     assert response.status_code == 400
     assert response.json()["detail"].startswith("cursor")
+
+
+def forged(*items: Any) -> str:
+    """A cursor as the export spells them (unpadded URL-safe base64 of a JSON array), with any content."""
+    return base64.urlsafe_b64encode(json.dumps(list(items)).encode()).decode().rstrip("=")
+
+
+def key_of(kind: str, *ints: int, name: str | None = None) -> list[Any]:
+    """A cursor of `kind`'s shape (2 integers for values, 3 for reports) with these integers."""
+    return [name or kind, "2025-Q1", *ints[: 2 if kind == "values" else 3]]
+
+
+FORGED: dict[str, Callable[[str], str]] = {
+    "2**63": lambda kind: forged(*key_of(kind, 1, 2**63, 2**63)),
+    "-2**63-1": lambda kind: forged(*key_of(kind, -(2**63) - 1, 1, 1)),
+    "huge": lambda kind: forged(*key_of(kind, 1, 10**40, 1)),
+    "NUL in the period": lambda kind: forged(kind, "2025-Q1\x00", 1, 1, 1),
+    "NUL alone": lambda kind: forged(kind, "\x00", 1, 1, 1),
+    "malformed period": lambda kind: forged(kind, "2025-Q5", 1, 1, 1),
+    "period before the plan": lambda kind: forged(kind, "1900-Q1", 1, 1, 1),
+    "future period": lambda kind: forged(kind, "2999-Q1", 1, 1, 1),
+    "wrong kind": lambda kind: forged(*key_of(kind, 1, 1, 1, name={"values": "reports"}.get(kind, "values"))),
+    "unknown kind": lambda kind: forged("indicators", "2025-Q1", 1, 1, 1),
+    "float": lambda kind: forged(kind, "2025-Q1", 1.5, 1, 1),
+    "string for an integer": lambda kind: forged(kind, "2025-Q1", "1", 1, 1),
+    "bool for an integer": lambda kind: forged(kind, "2025-Q1", True, 1, 1),
+    "too short": lambda kind: forged(kind, "2025-Q1", 1),
+    "too long": lambda kind: forged(kind, "2025-Q1", 1, 1, 1, 1, 1),
+    "object": lambda kind: base64.urlsafe_b64encode(b'{"kind": 1}').decode(),
+    "not JSON": lambda kind: base64.urlsafe_b64encode(b"[values, 2025-Q1").decode(),
+    "invalid UTF-8": lambda kind: base64.urlsafe_b64encode(b'["\xff"]').decode(),
+    "bad base64": lambda kind: "!!!!",
+    "base64 with padding in the middle": lambda kind: "WyJ2=YWx1ZXMiXQ",
+    "non-ASCII": lambda kind: "ＷｙＪ２",
+    "empty": lambda kind: "",
+}
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+@pytest.mark.parametrize("kind", ["values", "reports"])
+@pytest.mark.parametrize("case", FORGED)
+async def test_forged_cursors_are_refused_before_any_query(
+    viewer: httpx.AsyncClient, fixture_data: dict[str, int], kind: str, fmt: str, case: str
+) -> None:
+    """A forged cursor is a 400 problem, never a 500 or a CSV cut off after its header."""
+    cursor = FORGED[case](kind)
+    response = await viewer.get(f"/api/v1/export/{kind}", params={"cursor": cursor, "format": fmt})
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["detail"] == "cursor: not a cursor issued by this export"
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+@pytest.mark.parametrize("kind", ["values", "reports"])
+async def test_the_largest_cursor_integers_are_still_cursors(
+    viewer: httpx.AsyncClient, fixture_data: dict[str, int], kind: str, fmt: str
+) -> None:
+    """The bounds are 64-bit, not tighter: a well-formed cursor past every row answers an empty export."""
+    cursor = forged(kind, "2025-Q4", *([2**63 - 1] * (2 if kind == "values" else 3)))
+    response = await viewer.get(f"/api/v1/export/{kind}", params={"cursor": cursor, "format": fmt})
+    assert response.status_code == 200, response.text
+    rows = parse_csv(response)[1] if fmt == "csv" else response.json()["items"]
+    assert all(row["period"] > "2025-Q4" for row in rows)

@@ -205,7 +205,7 @@ class ExportQuery:
     ) -> Response[Any]:
         """Validate the parameters, then answer 304, a JSON page or a CSV stream."""
         filters = self.filters(progress)
-        after = None if self.cursor is None else export.decode_cursor(kind, self.cursor)
+        after = None if self.cursor is None else export.decode_cursor(kind, self.cursor, progress.periods)
         conditional = await progress.conditional(request)
         if conditional.fresh:
             return conditional.not_modified()

@@ -8,7 +8,7 @@ import csv
 import io
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from sqlalchemy import select, tuple_
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from wlbtrack.db import ReadSession
 from wlbtrack.domain.catalogue.models import DEPARTMENT, GUIDELINE
 from wlbtrack.domain.catalogue.services import Catalogue
+from wlbtrack.domain.periods.services import Period, PeriodError, PeriodRules
 from wlbtrack.domain.progress.queries import attainment, dialect_of
 from wlbtrack.domain.progress.schemas import ReportRow, ReportsPage, ValueRow, ValuesPage
 from wlbtrack.domain.reporting.models import INDICATOR, REPORT, VALUE
@@ -27,6 +28,11 @@ CSV_BATCH = 1000
 BOM = "\ufeff"
 
 Key = tuple[Any, ...]
+# A cursor's integers are positions and ids: BIGINT-sized, so a forged one never overflows a query parameter
+Int64 = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
+# A cursor's period: the period code pattern (no NUL or other stray byte), checked against the plan below
+PeriodCode = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{4}-Q[1-4]$")]
+NOT_A_CURSOR = "cursor: not a cursor issued by this export"
 
 
 @dataclass(frozen=True)
@@ -68,7 +74,7 @@ class ValuesExport:
     name = "values"
     row_type = ValueRow
     page_type = ValuesPage
-    cursor_type = tuple[str, str, int, int]
+    cursor_type = tuple[str, PeriodCode, Int64, Int64]
 
     @staticmethod
     def statement(dialect: str, filters: Filters, after: Key | None) -> Rows:
@@ -126,7 +132,7 @@ class ReportsExport:
     name = "reports"
     row_type = ReportRow
     page_type = ReportsPage
-    cursor_type = tuple[str, str, int, int, int]
+    cursor_type = tuple[str, PeriodCode, Int64, Int64, Int64]
 
     @staticmethod
     def statement(dialect: str, filters: Filters, after: Key | None) -> Rows:
@@ -174,16 +180,19 @@ def encode_cursor(export: Export, key: Key) -> str:
     return base64.urlsafe_b64encode(msgspec.json.encode([export.name, *key])).decode("ascii").rstrip("=")
 
 
-def decode_cursor(export: Export, cursor: str) -> Key:
-    """The key a cursor stands for; 400 naming `cursor` for anything this export did not issue."""
+def decode_cursor(export: Export, cursor: str, periods: PeriodRules) -> Key:
+    """The key a cursor stands for, validated completely before any query runs; 400 naming `cursor` for
+    anything this export did not issue (wrong shape, kind or types, a period outside the plan, an integer
+    beyond 64 bits, bad base64 or JSON)."""
     try:
         raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
-        name, *key = msgspec.json.decode(raw, type=export.cursor_type, strict=True)
-    except (binascii.Error, ValueError, msgspec.DecodeError) as exc:
-        raise ProblemError(400, "cursor: not a cursor issued by this export", field="cursor") from exc
-    if name != export.name:
-        raise ProblemError(400, "cursor: not a cursor issued by this export", field="cursor")
-    return tuple(key)
+        name, period, *key = msgspec.json.decode(raw, type=export.cursor_type, strict=True)
+        within = periods.first <= Period.parse(period) <= periods.current()
+    except (binascii.Error, ValueError, msgspec.DecodeError, PeriodError) as exc:
+        raise ProblemError(400, NOT_A_CURSOR, field="cursor") from exc
+    if name != export.name or not within:
+        raise ProblemError(400, NOT_A_CURSOR, field="cursor")
+    return (period, *key)
 
 
 async def page(
