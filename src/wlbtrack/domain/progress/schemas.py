@@ -11,6 +11,21 @@ from litestar.params import QueryParameter
 from wlbtrack.domain.periods.schemas import PERIOD_PATTERN
 
 EXPORT_FORMATS = ("json", "csv")
+# CSV formula escaping (OWASP): a text cell starting with one of these gets a leading ' in CSV output,
+# and so does one starting with ' itself, so that an upload can remove exactly one ' and get the text back
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+ESCAPED_START = (*FORMULA_START, "'")
+
+
+def csv_text(text: str) -> str:
+    """Text as a CSV export writes it: formula-safe for Excel (a leading ' before ESCAPED_START)."""
+    return "'" + text if text.startswith(ESCAPED_START) else text
+
+
+def from_csv_text(text: str) -> str:
+    """The text a CSV export's cell stands for: `csv_text` reversed (one leading ' removed)."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(ESCAPED_START) else text
+
 
 PeriodParam = Annotated[
     str | None,

@@ -9,6 +9,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from wlbtrack.domain.periods.services import Period, PeriodError
+from wlbtrack.domain.progress.schemas import from_csv_text
 from wlbtrack.domain.spreadsheets.schemas import STATUS_LABELS
 
 
@@ -39,7 +40,6 @@ class CellError(ValueError):
     """The cell's content is not what its column needs; the message says why."""
 
 
-NEUTRALISED = ("=", "+", "-", "@", "\t", "\r")  # what the CSV export prefixes with ' (formula escaping)
 STATUS_CODES = {
     **{code: code for code in STATUS_LABELS},
     **{label: code for code, label in STATUS_LABELS.items()},
@@ -86,7 +86,7 @@ def _unusable(cell: Cell, wanted: str) -> CellError | None:
 
 
 def text(cell: Cell) -> str | None:
-    """Text as entered, without the CSV export's formula escaping (a leading '); None if empty."""
+    """Text as entered, without the CSV export's formula escaping (one leading ' removed); None if empty."""
     if is_empty(cell):
         return None
     problem = _unusable(cell, "text")
@@ -95,10 +95,7 @@ def text(cell: Cell) -> str | None:
     if cell.kind is Kind.NUMBER:
         number = float(cell.value or 0)
         return str(int(number)) if number.is_integer() and abs(number) < 2**53 else repr(number)
-    value = str(cell.value).replace("\r\n", "\n")
-    if value.startswith("'") and value[1:2] in NEUTRALISED and len(value) > 1:
-        value = value[1:]
-    return value
+    return from_csv_text(str(cell.value)).replace("\r\n", "\n")
 
 
 def code(cell: Cell) -> str | None:
