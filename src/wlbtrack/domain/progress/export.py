@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import contextlib
 import csv
 import io
 from collections.abc import AsyncIterator, Sequence
@@ -11,20 +13,41 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import msgspec
-from sqlalchemy import select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Numeric,
+    Table,
+    Text,
+    case,
+    cast,
+    func,
+    literal_column,
+    select,
+    tuple_,
+)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from wlbtrack.db import ReadSession
-from wlbtrack.domain.catalogue.models import DEPARTMENT, GUIDELINE
+from wlbtrack.domain.catalogue.models import CAMPAIGN, DEPARTMENT, DIRECTION, GUIDELINE
 from wlbtrack.domain.catalogue.services import Catalogue
 from wlbtrack.domain.periods.services import Period, PeriodError, PeriodRules
 from wlbtrack.domain.progress.queries import attainment, dialect_of
-from wlbtrack.domain.progress.schemas import ReportRow, ReportsPage, ValueRow, ValuesPage, csv_text
+from wlbtrack.domain.progress.schemas import (
+    ESCAPED_START,
+    ReportRow,
+    ReportsPage,
+    ValueRow,
+    ValuesPage,
+    csv_text,
+)
 from wlbtrack.domain.reporting.models import INDICATOR, REPORT, VALUE
 from wlbtrack.lib.errors import ProblemError
 from wlbtrack.lib.tables import Rows
 
 CSV_BATCH = 1000
+COPY_CHUNKS = 8  # chunks of COPY output queued ahead of the client
+COPY_DIALECTS = ("postgresql",)  # where the CSV export streams from COPY (elsewhere: rows in Python)
 BOM = "\ufeff"
 
 Key = tuple[Any, ...]
@@ -68,6 +91,41 @@ def _where(
     return stmt
 
 
+Join = tuple[Table, ColumnElement[bool]]
+# the catalogue codes of a guideline's direction and campaign, for the CSV cells PostgreSQL computes
+CODES: tuple[Join, ...] = (
+    (DIRECTION, DIRECTION.c.id == GUIDELINE.c.direction_id),
+    (CAMPAIGN, CAMPAIGN.c.id == DIRECTION.c.campaign_id),
+)
+
+
+def sql_text(value: ColumnElement[Any]) -> ColumnElement[str]:
+    """`csv_text` in SQL: a leading ' before ESCAPED_START; '' as null (an empty cell, as in Python)."""
+    escaped = case(
+        (func.left(value, 1).in_(ESCAPED_START), literal_column("''''").concat(value)), else_=value
+    )
+    return func.nullif(escaped, literal_column("''"))
+
+
+def sql_float(value: ColumnElement[Any]) -> ColumnElement[str]:
+    """A float8 as Python's repr spells it: PostgreSQL's shortest text, with exponent 15 written out
+    (Python switches to an exponent at 16) and `.0` after a whole number."""
+    shortest = cast(cast(value, Float), Text)
+    spelled = case((shortest.regexp_match(r"e\+15$"), cast(cast(shortest, Numeric), Text)), else_=shortest)
+    return case((spelled.regexp_match("^-?[0-9]+$"), spelled.concat(literal_column("'.0'"))), else_=spelled)
+
+
+def sql_timestamp(value: ColumnElement[Any]) -> ColumnElement[str]:
+    """A UTC timestamp as msgspec writes it: ISO 8601 with microseconds only when there are any, and Z."""
+    utc = func.timezone(literal_column("'UTC'"), value)
+    seconds = func.to_char(utc, literal_column("""'YYYY-MM-DD"T"HH24:MI:SS'"""))
+    fraction = case(
+        (func.date_trunc(literal_column("'second'"), value) == value, literal_column("''")),
+        else_=func.to_char(utc, literal_column("'.US'")),
+    )
+    return seconds.concat(fraction).concat(literal_column("'Z'"))
+
+
 class ValuesExport:
     """Current indicator values, ordered by (period, guideline position, indicator id)."""
 
@@ -79,8 +137,7 @@ class ValuesExport:
     @staticmethod
     def statement(dialect: str, filters: Filters, after: Key | None) -> Rows:
         value = VALUE.c.value
-        order = (VALUE.c.period, GUIDELINE.c.position, INDICATOR.c.id)
-        stmt = (
+        return ValuesExport._narrowed(
             select(
                 VALUE.c.period,
                 INDICATOR.c.guideline_id,
@@ -96,11 +153,50 @@ class ValuesExport:
                 VALUE.c.revision,
                 VALUE.c.updated_at,
                 GUIDELINE.c.position,
-            )
+            ),
+            filters,
+            after,
+        )
+
+    @staticmethod
+    def csv_statement(filters: Filters, after: Key | None) -> Rows:
+        """The rows as CSV cells computed by PostgreSQL: the same rows, order and text as `row` + `_cells`."""
+        value, baseline, target = VALUE.c.value, INDICATOR.c.baseline, INDICATOR.c.target
+        return ValuesExport._narrowed(
+            select(
+                VALUE.c.period,
+                sql_text(CAMPAIGN.c.code),
+                sql_text(DIRECTION.c.code),
+                sql_text(GUIDELINE.c.code),
+                sql_text(DEPARTMENT.c.code),
+                INDICATOR.c.id,
+                sql_text(INDICATOR.c.name),
+                sql_text(INDICATOR.c.unit),
+                sql_float(baseline),
+                sql_float(target),
+                sql_float(value),
+                sql_float(attainment("postgresql", value, baseline, target)),
+                sql_text(VALUE.c.note),
+                VALUE.c.revision,
+                sql_timestamp(VALUE.c.updated_at),
+            ),
+            filters,
+            after,
+            (DEPARTMENT, DEPARTMENT.c.id == INDICATOR.c.department_id),
+            *CODES,
+        )
+
+    @staticmethod
+    def _narrowed(stmt: Rows, filters: Filters, after: Key | None, *joins: Join) -> Rows:
+        order = (VALUE.c.period, GUIDELINE.c.position, INDICATOR.c.id)
+        stmt = (
+            stmt.select_from(VALUE)
             .join(INDICATOR, INDICATOR.c.id == VALUE.c.indicator_id)
             .join(GUIDELINE, GUIDELINE.c.id == INDICATOR.c.guideline_id)
             .order_by(*order)
         )
+        for target, on in joins:
+            stmt = stmt.join(target, on)
         return _where(
             stmt,
             order,
@@ -136,8 +232,7 @@ class ReportsExport:
 
     @staticmethod
     def statement(dialect: str, filters: Filters, after: Key | None) -> Rows:
-        order = (REPORT.c.period, GUIDELINE.c.position, DEPARTMENT.c.position, REPORT.c.id)
-        stmt = (
+        return ReportsExport._narrowed(
             select(
                 REPORT.c.period,
                 REPORT.c.guideline_id,
@@ -149,11 +244,42 @@ class ReportsExport:
                 GUIDELINE.c.position,
                 DEPARTMENT.c.position,
                 REPORT.c.id,
-            )
+            ),
+            filters,
+            after,
+        )
+
+    @staticmethod
+    def csv_statement(filters: Filters, after: Key | None) -> Rows:
+        """The rows as CSV cells computed by PostgreSQL: the same rows, order and text as `row` + `_cells`."""
+        return ReportsExport._narrowed(
+            select(
+                REPORT.c.period,
+                sql_text(CAMPAIGN.c.code),
+                sql_text(DIRECTION.c.code),
+                sql_text(GUIDELINE.c.code),
+                sql_text(DEPARTMENT.c.code),
+                sql_text(REPORT.c.status),
+                sql_text(REPORT.c.summary),
+                REPORT.c.revision,
+                sql_timestamp(REPORT.c.updated_at),
+            ),
+            filters,
+            after,
+            *CODES,
+        )
+
+    @staticmethod
+    def _narrowed(stmt: Rows, filters: Filters, after: Key | None, *joins: Join) -> Rows:
+        order = (REPORT.c.period, GUIDELINE.c.position, DEPARTMENT.c.position, REPORT.c.id)
+        stmt = (
+            stmt.select_from(REPORT)
             .join(GUIDELINE, GUIDELINE.c.id == REPORT.c.guideline_id)
             .join(DEPARTMENT, DEPARTMENT.c.id == REPORT.c.department_id)
             .order_by(*order)
         )
+        for target, on in joins:
+            stmt = stmt.join(target, on)
         return _where(
             stmt, order, after, filters, REPORT.c.period, REPORT.c.guideline_id, REPORT.c.department_id
         )
@@ -251,3 +377,77 @@ async def csv_stream(
         result = await session.stream(stmt)
         async for records in result.partitions(CSV_BATCH):
             yield _csv_text([_cells(export.row(catalogue, record)[0]) for record in records])
+
+
+class _CRLF:
+    """COPY ends rows with LF; Python's csv module with CRLF. LFs outside quotes (row ends) become CRLF,
+    those inside quoted text stay; the quote parity carries over from chunk to chunk."""
+
+    def __init__(self) -> None:
+        self.quoted = False
+
+    def __call__(self, data: bytes | bytearray | memoryview) -> bytes:
+        chunk = bytes(data)
+        if b'"' not in chunk:
+            return chunk if self.quoted else chunk.replace(b"\n", b"\r\n")
+        parts = chunk.split(b'"')
+        for index in range(1 if self.quoted else 0, len(parts), 2):
+            parts[index] = parts[index].replace(b"\n", b"\r\n")
+        if len(parts) % 2 == 0:
+            self.quoted = not self.quoted
+        return b'"'.join(parts)
+
+
+async def copy_stream(
+    sessions: async_sessionmaker[ReadSession],
+    export: Export,
+    filters: Filters,
+    after: Key | None,
+) -> AsyncIterator[bytes]:
+    """`csv_stream` on PostgreSQL: the same bytes, written by `COPY (SELECT …) TO STDOUT` in bulk.
+
+    PostgreSQL computes every cell (attainment, the formula escaping, number and timestamp spelling);
+    asyncpg hands over the chunks as they arrive, through a small queue, so memory holds a few chunks.
+    """
+    yield (BOM + _csv_text([export.row_type.__struct_fields__])).encode()
+    async with sessions() as session:
+        connection = await session.connection()
+        await connection.exec_driver_sql("SET LOCAL extra_float_digits = 1")  # shortest exact floats
+        compiled = export.csv_statement(filters, after).compile(
+            dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+        )
+        args = [compiled.params[name] for name in compiled.positiontup or ()]
+        driver = (await connection.get_raw_connection()).driver_connection
+        assert driver is not None
+        chunks: asyncio.Queue[bytes | bytearray | memoryview | None] = asyncio.Queue(maxsize=COPY_CHUNKS)
+
+        async def copy() -> None:
+            try:
+                await driver.copy_from_query(compiled.string, *args, output=chunks.put, format="csv")
+            finally:
+                await chunks.put(None)
+
+        task = asyncio.create_task(copy())
+        crlf = _CRLF()
+        try:
+            while (chunk := await chunks.get()) is not None:
+                yield crlf(chunk)
+            await task
+        finally:
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+
+def csv_body(
+    sessions: async_sessionmaker[ReadSession],
+    catalogue: Catalogue,
+    export: Export,
+    filters: Filters,
+    after: Key | None,
+) -> AsyncIterator[str] | AsyncIterator[bytes]:
+    """The CSV export's body: COPY on PostgreSQL, rows formatted in Python on SQLite."""
+    if sessions.kw["bind"].dialect.name in COPY_DIALECTS:
+        return copy_stream(sessions, export, filters, after)
+    return csv_stream(sessions, catalogue, export, filters, after)
