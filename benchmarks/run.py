@@ -1197,6 +1197,7 @@ def main() -> None:
             if config.only_import:
                 step(ctx, IMPORT_TARGETS, lambda: measure_import(ctx))
             elif config.only_export:
+                load_base_history(ctx)
                 step(ctx, EXPORT_TARGETS, lambda: measure_export(ctx))
             else:
                 run_steps(ctx)

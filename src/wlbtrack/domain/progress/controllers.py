@@ -212,7 +212,14 @@ class ExportQuery:
         catalogue, sessions = progress.catalogue, progress.database.read_sessions
         if self.format == "csv":
             return Stream(
-                export.csv_body(sessions, catalogue, kind, filters, after),
+                export.csv_body(
+                    sessions,
+                    catalogue,
+                    kind,
+                    filters,
+                    after,
+                    progress.database.settings.db_statement_timeout,
+                ),
                 media_type="text/csv",
                 headers={
                     **conditional.headers,

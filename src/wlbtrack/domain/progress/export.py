@@ -47,6 +47,7 @@ from wlbtrack.lib.tables import Rows
 
 CSV_BATCH = 1000
 COPY_CHUNKS = 8  # chunks of COPY output queued ahead of the client
+COPY_TIMEOUT_S = 86_400.0  # asyncpg's bound on a whole COPY, slow client included: see copy_stream
 COPY_DIALECTS = ("postgresql",)  # where the CSV export streams from COPY (elsewhere: rows in Python)
 BOM = "\ufeff"
 
@@ -403,11 +404,15 @@ async def copy_stream(
     export: Export,
     filters: Filters,
     after: Key | None,
+    wait: float,
 ) -> AsyncIterator[bytes]:
     """`csv_stream` on PostgreSQL: the same bytes, written by `COPY (SELECT …) TO STDOUT` in bulk.
 
     PostgreSQL computes every cell (attainment, the formula escaping, number and timestamp spelling);
     asyncpg hands over the chunks as they arrive, through a small queue, so memory holds a few chunks.
+    As with the Python path's fetches, the database gets `wait` seconds (the statement timeout) for
+    each chunk; a slow client only pauses the COPY (asyncpg's own timeout would cover the whole COPY,
+    client included, so it is set out of the way).
     """
     yield (BOM + _csv_text([export.row_type.__struct_fields__])).encode()
     async with sessions() as session:
@@ -423,14 +428,16 @@ async def copy_stream(
 
         async def copy() -> None:
             try:
-                await driver.copy_from_query(compiled.string, *args, output=chunks.put, format="csv")
+                await driver.copy_from_query(
+                    compiled.string, *args, output=chunks.put, format="csv", timeout=COPY_TIMEOUT_S
+                )
             finally:
                 await chunks.put(None)
 
         task = asyncio.create_task(copy())
         crlf = _CRLF()
         try:
-            while (chunk := await chunks.get()) is not None:
+            while (chunk := await asyncio.wait_for(chunks.get(), wait)) is not None:
                 yield crlf(chunk)
             await task
         finally:
@@ -446,8 +453,9 @@ def csv_body(
     export: Export,
     filters: Filters,
     after: Key | None,
+    wait: float,
 ) -> AsyncIterator[str] | AsyncIterator[bytes]:
     """The CSV export's body: COPY on PostgreSQL, rows formatted in Python on SQLite."""
     if sessions.kw["bind"].dialect.name in COPY_DIALECTS:
-        return copy_stream(sessions, export, filters, after)
+        return copy_stream(sessions, export, filters, after, wait)
     return csv_stream(sessions, catalogue, export, filters, after)
