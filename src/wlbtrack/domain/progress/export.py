@@ -8,7 +8,7 @@ import binascii
 import contextlib
 import csv
 import io
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -102,29 +102,62 @@ CODES: tuple[Join, ...] = (
 
 def sql_text(value: ColumnElement[Any]) -> ColumnElement[str]:
     """`csv_text` in SQL: a leading ' before ESCAPED_START; '' as null (an empty cell, as in Python)."""
+    first = func.ascii(value)  # the first character's code point, compared as integers (cheap)
     escaped = case(
-        (func.left(value, 1).in_(ESCAPED_START), literal_column("''''").concat(value)), else_=value
+        (first.in_([ord(c) for c in ESCAPED_START]), literal_column("''''").concat(value)), else_=value
     )
     return func.nullif(escaped, literal_column("''"))
 
 
 def sql_float(value: ColumnElement[Any]) -> ColumnElement[str]:
-    """A float8 as Python's repr spells it: PostgreSQL's shortest text, with exponent 15 written out
-    (Python switches to an exponent at 16) and `.0` after a whole number."""
-    shortest = cast(cast(value, Float), Text)
-    spelled = case((shortest.regexp_match(r"e\+15$"), cast(cast(shortest, Numeric), Text)), else_=shortest)
-    return case((spelled.regexp_match("^-?[0-9]+$"), spelled.concat(literal_column("'.0'"))), else_=spelled)
+    """A float8 as Python's repr spells it: PostgreSQL's shortest text (extra_float_digits = 1), `.0`
+    after a whole number, and magnitudes in [1e15, 1e16) written out (PostgreSQL switches to an exponent
+    at 15 digits, Python at 16). Plain comparisons pick the case; only that rare one parses text."""
+    number = cast(value, Float)
+    shortest = cast(number, Text)
+    size = func.abs(number)
+    whole = number == func.trunc(number)
+    written_out = cast(cast(shortest, Numeric), Text)
+    point: ColumnElement[str] = literal_column("'.0'")
+    return case(
+        (size >= literal_column("1e16"), shortest),
+        (size >= literal_column("1e15"), case((whole, written_out.concat(point)), else_=written_out)),
+        (whole, shortest.concat(point)),
+        else_=shortest,
+    )
 
 
 def sql_timestamp(value: ColumnElement[Any]) -> ColumnElement[str]:
     """A UTC timestamp as msgspec writes it: ISO 8601 with microseconds only when there are any, and Z."""
     utc = func.timezone(literal_column("'UTC'"), value)
-    seconds = func.to_char(utc, literal_column("""'YYYY-MM-DD"T"HH24:MI:SS'"""))
-    fraction = case(
-        (func.date_trunc(literal_column("'second'"), value) == value, literal_column("''")),
-        else_=func.to_char(utc, literal_column("'.US'")),
+    return case(
+        (
+            func.date_trunc(literal_column("'second'"), value) == value,
+            func.to_char(utc, literal_column("""'YYYY-MM-DD"T"HH24:MI:SS"Z"'""")),
+        ),
+        else_=func.to_char(utc, literal_column("""'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'""")),
     )
-    return seconds.concat(fraction).concat(literal_column("'Z'"))
+
+
+Format = Callable[[ColumnElement[Any]], ColumnElement[str]] | None
+
+
+def _formatted(
+    narrowed: Callable[[Sequence[ColumnElement[Any]]], Rows],
+    cells: Mapping[ColumnElement[Any], Format],
+    keys: Sequence[ColumnElement[Any]],
+) -> Rows:
+    """A query of CSV cells: an inner query selects the raw values and sort keys (narrowed to the export's
+    rows and order), the outer one formats each value. OFFSET 0 keeps PostgreSQL from folding the inner
+    query in, which would compute a value (attainment) once for every place its formatting mentions it."""
+    raw = [column.label(f"c{index}") for index, column in enumerate([*cells, *keys])]
+    inner = narrowed(raw).offset(0).subquery("export")
+    values = list(inner.c)
+    formatted = [
+        column if format is None else format(column)
+        for format, column in zip(cells.values(), values[: len(cells)], strict=True)
+    ]
+    return select(*formatted).order_by(*values[len(cells) :])
 
 
 class ValuesExport:
@@ -163,28 +196,34 @@ class ValuesExport:
     def csv_statement(filters: Filters, after: Key | None) -> Rows:
         """The rows as CSV cells computed by PostgreSQL: the same rows, order and text as `row` + `_cells`."""
         value, baseline, target = VALUE.c.value, INDICATOR.c.baseline, INDICATOR.c.target
-        return ValuesExport._narrowed(
-            select(
-                VALUE.c.period,
-                sql_text(CAMPAIGN.c.code),
-                sql_text(DIRECTION.c.code),
-                sql_text(GUIDELINE.c.code),
-                sql_text(DEPARTMENT.c.code),
-                INDICATOR.c.id,
-                sql_text(INDICATOR.c.name),
-                sql_text(INDICATOR.c.unit),
-                sql_float(baseline),
-                sql_float(target),
-                sql_float(value),
-                sql_float(attainment("postgresql", value, baseline, target)),
-                sql_text(VALUE.c.note),
-                VALUE.c.revision,
-                sql_timestamp(VALUE.c.updated_at),
+        cells: dict[ColumnElement[Any], Format] = {
+            VALUE.c.period: None,
+            CAMPAIGN.c.code: sql_text,
+            DIRECTION.c.code: sql_text,
+            GUIDELINE.c.code: sql_text,
+            DEPARTMENT.c.code: sql_text,
+            INDICATOR.c.id: None,
+            INDICATOR.c.name: sql_text,
+            INDICATOR.c.unit: sql_text,
+            baseline: sql_float,
+            target: sql_float,
+            value: sql_float,
+            attainment("postgresql", value, baseline, target): sql_float,
+            VALUE.c.note: sql_text,
+            VALUE.c.revision: None,
+            VALUE.c.updated_at: sql_timestamp,
+        }
+        keys = (VALUE.c.period, GUIDELINE.c.position, INDICATOR.c.id)
+        return _formatted(
+            lambda columns: ValuesExport._narrowed(
+                select(*columns),
+                filters,
+                after,
+                (DEPARTMENT, DEPARTMENT.c.id == INDICATOR.c.department_id),
+                *CODES,
             ),
-            filters,
-            after,
-            (DEPARTMENT, DEPARTMENT.c.id == INDICATOR.c.department_id),
-            *CODES,
+            cells,
+            keys,
         )
 
     @staticmethod
@@ -253,21 +292,20 @@ class ReportsExport:
     @staticmethod
     def csv_statement(filters: Filters, after: Key | None) -> Rows:
         """The rows as CSV cells computed by PostgreSQL: the same rows, order and text as `row` + `_cells`."""
-        return ReportsExport._narrowed(
-            select(
-                REPORT.c.period,
-                sql_text(CAMPAIGN.c.code),
-                sql_text(DIRECTION.c.code),
-                sql_text(GUIDELINE.c.code),
-                sql_text(DEPARTMENT.c.code),
-                sql_text(REPORT.c.status),
-                sql_text(REPORT.c.summary),
-                REPORT.c.revision,
-                sql_timestamp(REPORT.c.updated_at),
-            ),
-            filters,
-            after,
-            *CODES,
+        cells: dict[ColumnElement[Any], Format] = {
+            REPORT.c.period: None,
+            CAMPAIGN.c.code: sql_text,
+            DIRECTION.c.code: sql_text,
+            GUIDELINE.c.code: sql_text,
+            DEPARTMENT.c.code: sql_text,
+            REPORT.c.status: sql_text,
+            REPORT.c.summary: sql_text,
+            REPORT.c.revision: None,
+            REPORT.c.updated_at: sql_timestamp,
+        }
+        keys = (REPORT.c.period, GUIDELINE.c.position, DEPARTMENT.c.position, REPORT.c.id)
+        return _formatted(
+            lambda columns: ReportsExport._narrowed(select(*columns), filters, after, *CODES), cells, keys
         )
 
     @staticmethod
