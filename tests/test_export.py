@@ -432,3 +432,35 @@ async def test_copy_csv_is_byte_identical_to_the_python_csv(
     assert len(parse_csv(everything)[1]) == (
         2 * len(NUMBERS_OF_NOTE) if kind == "values" else len(HOSTILE_TEXTS)
     )
+
+
+@pytest.mark.skipif(not os.environ.get("WLBTRACK_TEST_DATABASE_URL"), reason="COPY runs on PostgreSQL only")
+async def test_copy_csv_is_byte_identical_when_quoted_text_spans_chunks(
+    admin: httpx.AsyncClient, viewer: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nearly half a megabyte of multi-line quoted notes, many COPY chunks: the line ends inside quoted
+    text stay LF while the row ends become CRLF, as Python writes them."""
+    from wlbtrack.domain.progress import export as export_module
+
+    ids = []
+    for number in range(250):
+        body = {"name": f"指標{number}", "unit": "件", "baseline": 0, "target": 100, "department": "children"}
+        response = await admin.post("/api/v1/guidelines/1.1.1/indicators", json=body)
+        assert response.status_code == 201, response.text
+        ids.append(response.json()["id"])
+    line = '保育定員を拡充、"待機児童"ゼロ,\n'
+    for period in ("2025-Q1", "2025-Q2"):
+        values = [
+            {"indicator": i, "value": n / 3, "note": f"{n}\n" + line * (40 + n % 5)}
+            for n, i in enumerate(ids)
+        ]
+        response = await admin.post(
+            "/api/v1/submissions", json={"period": period, "department": "children", "values": values}
+        )
+        assert response.status_code == 201, response.text
+    url, query = "/api/v1/export/values", {"format": "csv"}
+    copied = await viewer.get(url, params=query)
+    monkeypatch.setattr(export_module, "COPY_DIALECTS", ())
+    formatted = await viewer.get(url, params=query)
+    assert len(copied.content) > 400_000
+    assert copied.content == formatted.content

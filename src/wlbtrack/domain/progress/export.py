@@ -420,7 +420,8 @@ async def csv_stream(
 
 class _CRLF:
     """COPY ends rows with LF; Python's csv module with CRLF. LFs outside quotes (row ends) become CRLF,
-    those inside quoted text stay; the quote parity carries over from chunk to chunk."""
+    those inside quoted text stay. asyncpg hands over whole rows (one CopyData message each), but the
+    quote parity carries over from chunk to chunk all the same, so a chunk may end anywhere."""
 
     def __init__(self) -> None:
         self.quoted = False
