@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import csv
+import gc
 import io
 import json
 import os
@@ -17,7 +19,8 @@ import pytest
 from test_progress import build_fixture, report
 
 if TYPE_CHECKING:
-    from conftest import MakeClient
+    from apps import Instance
+    from conftest import MakeClient, MakeToken
 
 VALUE_FIELDS = [
     "period",
@@ -464,3 +467,78 @@ async def test_copy_csv_is_byte_identical_when_quoted_text_spans_chunks(
     formatted = await viewer.get(url, params=query)
     assert len(copied.content) > 400_000
     assert copied.content == formatted.content
+
+
+@pytest.mark.skipif(not os.environ.get("WLBTRACK_TEST_DATABASE_URL"), reason="COPY runs on PostgreSQL only")
+async def test_a_client_leaving_mid_copy_frees_the_export(
+    instance: Instance,
+    admin: httpx.AsyncClient,
+    viewer: httpx.AsyncClient,
+    make_token: MakeToken,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A client that stops reading and leaves mid-COPY ends the request; the connection goes back."""
+    from wlbtrack.domain.progress import export as export_module
+
+    monkeypatch.setattr(export_module, "COPY_CHUNKS", 1)
+    ids = []
+    for number in range(40):
+        body = {"name": f"指標{number}", "unit": "件", "baseline": 0, "target": 100, "department": "children"}
+        response = await admin.post("/api/v1/guidelines/1.1.1/indicators", json=body)
+        ids.append(response.json()["id"])
+    for period in ("2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4"):
+        values = [{"indicator": i, "value": 1, "note": "x" * 1000} for i in ids]
+        body = {"period": period, "department": "children", "values": values}
+        assert (await admin.post("/api/v1/submissions", json=body)).status_code == 201
+    token = await make_token("viewer")
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/api/v1/export/values",
+        "raw_path": b"/api/v1/export/values",
+        "query_string": b"format=csv",
+        "root_path": "",
+        "headers": [(b"host", b"testserver"), (b"authorization", f"Bearer {token}".encode())],
+        "client": ("127.0.0.1", 1234),
+        "server": ("testserver", 80),
+        "state": {},
+    }
+    first_body = asyncio.Event()
+    requested = False
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal requested
+        if not requested:
+            requested = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await first_body.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+        if message["type"] == "http.response.body" and message.get("body"):
+            first_body.set()
+            await asyncio.Event().wait()  # a client that stopped reading: the COPY fills its queue
+
+    try:
+        await asyncio.wait_for(instance.app(scope, receive, send), 30)  # type: ignore[arg-type]
+    except TimeoutError:
+        pytest.fail("the request never ended after its client left")
+    except Exception:  # how Litestar reports the disconnect is not what is tested here
+        pass
+    assert sent[0]["status"] == 200
+    assert sum(len(m.get("body", b"")) for m in sent) < 40 * 4 * 1000  # it stopped early
+    pool = instance.services.database.engine.pool
+    for _ in range(200):  # the abandoned body is closed by the event loop's async generator finaliser
+        gc.collect()
+        await asyncio.sleep(0.05)
+        if pool.checkedout() == 0:  # type: ignore[attr-defined]
+            break
+    assert pool.checkedout() == 0, "the export still holds its database connection"  # type: ignore[attr-defined]
+    for _ in range(3):  # the connection went back to the pool in a usable state
+        _, rows = parse_csv(await viewer.get("/api/v1/export/values", params={"format": "csv"}))
+        assert len(rows) == 160

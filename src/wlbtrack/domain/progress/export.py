@@ -470,8 +470,12 @@ async def copy_stream(
                 await driver.copy_from_query(
                     compiled.string, *args, output=chunks.put, format="csv", timeout=COPY_TIMEOUT_S
                 )
-            finally:
-                await chunks.put(None)
+            except asyncio.CancelledError:
+                raise  # the reader is gone (client disconnected): no end mark, the queue may be full
+            except BaseException:
+                await chunks.put(None)  # the reader is still reading: it ends, then re-raises from the task
+                raise
+            await chunks.put(None)
 
         task = asyncio.create_task(copy())
         crlf = _CRLF()
