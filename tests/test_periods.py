@@ -29,6 +29,7 @@ async def test_fiscal_year_lists_its_four_quarters(viewer: httpx.AsyncClient) ->
         "start": "2026-04-01",
         "end": "2026-06-30",
         "label_ja": "2026年度 第1四半期",
+        "due": "2026-07-15",
         "state": "open",
         "closed_at": None,
         "closed_by": None,

@@ -39,6 +39,7 @@ from wlbtrack.domain.progress.services import ProgressService
 from wlbtrack.domain.reporting.controllers import (
     GuidelineIndicatorController,
     IndicatorController,
+    QuarterController,
     ReportController,
     SubmissionController,
 )
@@ -89,6 +90,7 @@ def api_routes() -> list[Any]:
         IndicatorController,
         SubmissionController,
         PeriodController,
+        QuarterController,
         TemplateController,
         ImportController,
         TokenController,

@@ -165,6 +165,7 @@ class Settings:
     token_cache_ttl: float
     catalogue_ttl: float
     first_fiscal_year: int
+    deadline_days: int
     cors_origins: list[str]
     hsts_seconds: int
     rate_limit: str
@@ -210,6 +211,7 @@ _VARIABLES: dict[str, tuple[str | Callable[[], str] | None, Parser]] = {
     "token_cache_ttl": ("2", _seconds(minimum_exclusive=False)),
     "catalogue_ttl": ("2", _seconds(minimum_exclusive=False)),
     "first_fiscal_year": ("2010", _whole(*FISCAL_YEARS)),
+    "deadline_days": ("15", _whole(0, 366)),
     "cors_origins": ("", _origins),
     "hsts_seconds": ("0", _whole(0)),
     "rate_limit": ("600/minute", _rate_limit),

@@ -55,7 +55,7 @@ class Services:
             data_version=data_version,
             catalogue=CatalogueCache(database.read_sessions, settings.catalogue_ttl, clock),
             tokens=TokenCache(settings.token_cache_ttl, principal_fetcher(database.read_sessions), clock),
-            periods=PeriodRules(settings.first_fiscal_year, clock),
+            periods=PeriodRules(settings.first_fiscal_year, clock, settings.deadline_days),
             responses=ResponseCache(database, data_version, ResultCache(RESULTS_KEPT)),
             rate_limiter=RateLimiter.configured(settings.rate_limit, settings.redis_url, clock),
         )

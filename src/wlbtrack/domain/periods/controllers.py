@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get, post
+import msgspec
+from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from wlbtrack.db import ReadSession, WriteSession
 from wlbtrack.domain.auth.guards import admin_only
 from wlbtrack.domain.auth.services import Principal
-from wlbtrack.domain.periods.schemas import PeriodList, PeriodPublic
+from wlbtrack.domain.periods.schemas import DeadlineIn, PeriodList, PeriodPublic
 from wlbtrack.domain.periods.services import (
     Period,
     PeriodRules,
@@ -20,9 +21,11 @@ from wlbtrack.domain.periods.services import (
     describe,
     periods_between,
     reopen_period,
+    set_deadline,
 )
 from wlbtrack.lib.idempotency import IdempotencyKey, idempotent
 from wlbtrack.lib.responses import errors
+from wlbtrack.lib.validation import StrictBody
 
 FiscalYear = Annotated[
     int | None,
@@ -55,7 +58,7 @@ class PeriodController(Controller):
         else:
             year = periods.fiscal_year("fiscal_year", fiscal_year)
             first, last = Period(year, 1), Period(year, 4)
-        items = await describe(session, periods_between(first, last))
+        items = await describe(session, periods, periods_between(first, last))
         return PeriodList(items=items, total=len(items))
 
     @get("/{code:str}", summary="Get a fiscal quarter", responses=errors(404, 422))
@@ -66,7 +69,7 @@ class PeriodController(Controller):
         periods: NamedDependency[PeriodRules],
     ) -> PeriodPublic:
         """One quarter with its dates, Japanese label and open/closed state."""
-        return (await describe(session, [periods.in_path("code", code)]))[0]
+        return (await describe(session, periods, [periods.in_path("code", code)]))[0]
 
     @post(
         "/{code:str}/close",
@@ -91,7 +94,7 @@ class PeriodController(Controller):
             principal,
             write_session,
             idempotency_key,
-            lambda: close_period(write_session, period, principal.label),
+            lambda: close_period(write_session, periods, period, principal.label),
         )
 
     @post(
@@ -113,7 +116,42 @@ class PeriodController(Controller):
         """The period accepts writes again; reopening an open period changes nothing."""
         period = periods.in_path("code", code)
         return await _change(
-            request, principal, write_session, idempotency_key, lambda: reopen_period(write_session, period)
+            request,
+            principal,
+            write_session,
+            idempotency_key,
+            lambda: reopen_period(write_session, periods, period),
+        )
+
+    @put(
+        "/{code:str}/deadline",
+        summary="Set a fiscal quarter's due date",
+        status_code=200,
+        guards=[admin_only],
+        responses=CHANGE_ERRORS,
+        dto=StrictBody[DeadlineIn],
+        return_dto=None,
+    )
+    async def set_deadline(
+        self,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        data: JSONBody[DeadlineIn],
+        principal: NamedDependency[Principal],
+        periods: NamedDependency[PeriodRules],
+        write_session: NamedDependency[WriteSession],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[PeriodPublic]:
+        """Departments report by the end of `due` (Asia/Tokyo); without it a quarter is due
+        WLBTRACK_DEADLINE_DAYS (15) days after it ends. A date before the quarter starts is a 422."""
+        period = periods.in_path("code", code)
+        return await _change(
+            request,
+            principal,
+            write_session,
+            idempotency_key,
+            lambda: set_deadline(write_session, periods, period, data.due, principal.label),
+            data,
         )
 
 
@@ -123,9 +161,10 @@ async def _change(
     write_session: WriteSession,
     idempotency_key: str | None,
     write: Callable[[], Awaitable[PeriodPublic]],
+    body: msgspec.Struct | None = None,
 ) -> Response[PeriodPublic]:
-    """Close or reopen in one transaction, honouring the Idempotency-Key."""
+    """Close, reopen or set the deadline in one transaction, honouring the Idempotency-Key."""
     async with write_session.begin():
         return await idempotent(
-            write_session, request, principal.token_id, idempotency_key, None, PeriodPublic, 200, write
+            write_session, request, principal.token_id, idempotency_key, body, PeriodPublic, 200, write
         )

@@ -22,6 +22,7 @@ class PeriodPublic(msgspec.Struct):
     start: date
     end: date
     label_ja: str
+    due: date
     state: PeriodState
     closed_at: datetime | None = None
     closed_by: str | None = None
@@ -30,3 +31,9 @@ class PeriodPublic(msgspec.Struct):
 class PeriodList(msgspec.Struct):
     items: list[PeriodPublic]
     total: int
+
+
+class DeadlineIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A quarter's due date set by an admin."""
+
+    due: date

@@ -9,24 +9,37 @@ a write into a closed period is a 409.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wlbtrack.db import WriteSession
-from wlbtrack.domain.periods.models import ClosedPeriod
+from wlbtrack.domain.auth.models import Role
+from wlbtrack.domain.auth.services import Principal
+from wlbtrack.domain.periods.models import ClosedPeriod, DepartmentQuarter, PeriodDeadline, QuarterTransition
 from wlbtrack.domain.periods.schemas import PERIOD_PATTERN, PeriodPublic
 from wlbtrack.lib import changes
-from wlbtrack.lib.clock import Clock
+from wlbtrack.lib.clock import TOKYO, Clock
 from wlbtrack.lib.errors import ProblemError
 from wlbtrack.lib.tables import insert, table
 from wlbtrack.lib.types import utcnow
 
 _PERIOD_RE = re.compile(PERIOD_PATTERN)
 CLOSED = table(ClosedPeriod)
+DEADLINE = table(PeriodDeadline)
+QUARTER = table(DepartmentQuarter)
+TRANSITION = table(QuarterTransition)
+# action → (states it may start from, state it leads to, participle for messages)
+TRANSITIONS = {
+    "submit": (("open", "returned"), "submitted", "submitted"),
+    "approve": (("submitted",), "approved", "approved"),
+    "return": (("submitted", "approved"), "returned", "returned"),
+}
+LOCKED_STATES = ("submitted", "approved")
 
 
 class PeriodError(ValueError):
@@ -94,9 +107,19 @@ def periods_between(first: Period, last: Period) -> list[Period]:
 class PeriodRules:
     """The periods the API accepts: from the plan's first fiscal year to the current quarter in Tokyo."""
 
-    def __init__(self, first_fiscal_year: int, clock: Clock) -> None:
+    def __init__(self, first_fiscal_year: int, clock: Clock, deadline_days: int = 15) -> None:
         self.first_fiscal_year = first_fiscal_year
+        self.deadline_days = deadline_days
         self._clock = clock
+
+    @property
+    def clock(self) -> Clock:
+        """The clock deciding today's date and the time of transitions."""
+        return self._clock
+
+    def default_due(self, period: Period) -> date:
+        """The due date of a quarter no admin set one for: WLBTRACK_DEADLINE_DAYS after it ends."""
+        return period.end + timedelta(days=self.deadline_days)
 
     @property
     def first(self) -> Period:
@@ -158,13 +181,20 @@ class PeriodRules:
     async def writable(self, session: WriteSession, code: str, name: str = "period") -> Period:
         """The period, if it accepts writes: the rule above, then 409 when an admin closed it."""
         period = self.parse(name, code)
-        closed = await session.execute(select(CLOSED.c.period).where(CLOSED.c.period == period.code))
-        if closed.first() is not None:
-            raise ProblemError(409, f"{name}: {code} is closed; an admin must reopen it first", field=name)
+        await ensure_not_closed(session, period, name)
         return period
 
 
-def _public(period: Period, closed_at: datetime | None = None, closed_by: str | None = None) -> PeriodPublic:
+async def ensure_not_closed(session: AsyncSession, period: Period, name: str = "period") -> None:
+    """409 naming `name` when an admin closed the period."""
+    closed = await session.execute(select(CLOSED.c.period).where(CLOSED.c.period == period.code))
+    if closed.first() is not None:
+        raise ProblemError(409, f"{name}: {period.code} is closed; an admin must reopen it first", field=name)
+
+
+def _public(
+    period: Period, due: date, closed_at: datetime | None = None, closed_by: str | None = None
+) -> PeriodPublic:
     return PeriodPublic(
         code=period.code,
         fiscal_year=period.fiscal_year,
@@ -172,23 +202,60 @@ def _public(period: Period, closed_at: datetime | None = None, closed_by: str | 
         start=period.start,
         end=period.end,
         label_ja=period.label_ja,
+        due=due,
         state="closed" if closed_by is not None else "open",
         closed_at=closed_at,
         closed_by=closed_by,
     )
 
 
-async def describe(session: AsyncSession, periods: Sequence[Period]) -> list[PeriodPublic]:
-    """The periods with their open/closed state, in the given order."""
+async def due_dates(session: AsyncSession, rules: PeriodRules, periods: Sequence[Period]) -> dict[str, date]:
+    """The due date of each period: the one an admin set, else the default."""
+    codes = [period.code for period in periods]
+    rows = await session.execute(
+        select(DEADLINE.c.period, DEADLINE.c.due).where(DEADLINE.c.period.in_(codes))
+    )
+    set_dates = {code: due for code, due in rows}
+    return {period.code: set_dates.get(period.code, rules.default_due(period)) for period in periods}
+
+
+async def describe(
+    session: AsyncSession, rules: PeriodRules, periods: Sequence[Period]
+) -> list[PeriodPublic]:
+    """The periods with their due dates and open/closed state, in the given order."""
     codes = [period.code for period in periods]
     rows = await session.execute(
         select(CLOSED.c.period, CLOSED.c.closed_at, CLOSED.c.closed_by).where(CLOSED.c.period.in_(codes))
     )
     closed = {code: (closed_at, closed_by) for code, closed_at, closed_by in rows}
-    return [_public(period, *closed.get(period.code, (None, None))) for period in periods]
+    due = await due_dates(session, rules, periods)
+    return [_public(period, due[period.code], *closed.get(period.code, (None, None))) for period in periods]
 
 
-async def close_period(session: WriteSession, period: Period, closed_by: str) -> PeriodPublic:
+async def set_deadline(
+    session: WriteSession, rules: PeriodRules, period: Period, due: date, set_by: str
+) -> PeriodPublic:
+    """Set the quarter's due date (it must not fall before the quarter's first day: 422 naming `due`)."""
+    if due < period.start:
+        raise ProblemError(
+            422,
+            f"due: {due.isoformat()} is before {period.code} starts ({period.start.isoformat()})",
+            field="due",
+        )
+    statement = insert(session, DEADLINE).values(period=period.code, due=due, set_at=utcnow(), set_by=set_by)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["period"],
+            set_={"due": statement.excluded.due, "set_at": statement.excluded.set_at, "set_by": set_by},
+        )
+    )
+    await changes.bump(session, changes.DATA)
+    return (await describe(session, rules, [period]))[0]
+
+
+async def close_period(
+    session: WriteSession, rules: PeriodRules, period: Period, closed_by: str
+) -> PeriodPublic:
     """Close a period to writes (closing a closed period keeps its first closing)."""
     await session.execute(
         insert(session, CLOSED)
@@ -196,11 +263,171 @@ async def close_period(session: WriteSession, period: Period, closed_by: str) ->
         .on_conflict_do_nothing(index_elements=["period"])
     )
     await changes.bump(session, changes.DATA)
-    return (await describe(session, [period]))[0]
+    return (await describe(session, rules, [period]))[0]
 
 
-async def reopen_period(session: WriteSession, period: Period) -> PeriodPublic:
+async def reopen_period(session: WriteSession, rules: PeriodRules, period: Period) -> PeriodPublic:
     """Open a period to writes again."""
     await session.execute(delete(CLOSED).where(CLOSED.c.period == period.code))
     await changes.bump(session, changes.DATA)
-    return _public(period)
+    return (await describe(session, rules, [period]))[0]
+
+
+# --- each department's quarter: open → submitted → approved, or → returned → submitted … ------------
+
+
+@dataclass(frozen=True)
+class QuarterState:
+    """A department's quarter as stored (a department without a row is `open`)."""
+
+    state: str = "open"
+    submitted_at: datetime | None = None
+    decided_at: datetime | None = None
+    decided_by: str | None = None
+    comment: str | None = None
+
+
+def on_time(submitted_at: datetime | None, due: date) -> bool | None:
+    """Submitted by the end of the due day in Tokyo; None while not submitted."""
+    if submitted_at is None:
+        return None
+    return submitted_at.astimezone(TOKYO).date() <= due
+
+
+def overdue(state: QuarterState, due: date, today: date) -> bool:
+    """Not submitted (open, or returned and not yet resubmitted) and past the due day (Tokyo)."""
+    return state.state in ("open", "returned") and today > due
+
+
+_STATE_COLUMNS = (
+    QUARTER.c.state,
+    QUARTER.c.submitted_at,
+    QUARTER.c.decided_at,
+    QUARTER.c.decided_by,
+    QUARTER.c.comment,
+)
+
+
+async def quarter_states(
+    session: AsyncSession, periods: Sequence[str]
+) -> dict[tuple[str, int], QuarterState]:
+    """The stored state of every department quarter of the periods, by (period, department id)."""
+    rows = await session.execute(
+        select(QUARTER.c.period, QUARTER.c.department_id, *_STATE_COLUMNS).where(
+            QUARTER.c.period.in_(periods)
+        )
+    )
+    return {(period, department_id): QuarterState(*rest) for period, department_id, *rest in rows}
+
+
+async def ensure_quarter_writable(
+    session: AsyncSession, principal: Principal, period: str, department_id: int, department: str
+) -> None:
+    """A department's own writes for a period it has submitted (or that was approved) are a 409; admins
+    may still write. On PostgreSQL the state row is read FOR SHARE, so a transition waits for the write."""
+    if principal.role is not Role.DEPARTMENT:
+        return
+    row = await session.execute(
+        select(QUARTER.c.state)
+        .where(QUARTER.c.period == period, QUARTER.c.department_id == department_id)
+        .with_for_update(read=True)
+    )
+    state = row.scalar()
+    if state in LOCKED_STATES:
+        raise ProblemError(
+            409,
+            f"{department}: {period} is {state}; ask the plan office to return it before changing it",
+            field="period",
+        )
+
+
+async def _lock_quarter(session: WriteSession, period: str, department_id: int) -> QuarterState:
+    """The department quarter's row, created `open` if missing, locked until the transaction ends
+    (FOR UPDATE on PostgreSQL; SQLite's write transaction already holds the database's write lock)."""
+    await session.execute(
+        insert(session, QUARTER)
+        .values(period=period, department_id=department_id, state="open")
+        .on_conflict_do_nothing(index_elements=["period", "department_id"])
+    )
+    row = await session.execute(
+        select(*_STATE_COLUMNS)
+        .where(QUARTER.c.period == period, QUARTER.c.department_id == department_id)
+        .with_for_update()
+    )
+    return QuarterState(*row.one())
+
+
+async def transition(
+    session: WriteSession,
+    rules: PeriodRules,
+    period: Period,
+    department_id: int,
+    department: str,
+    action: str,
+    principal: Principal,
+    comment: str | None = None,
+    precondition: Callable[[], Awaitable[None]] | None = None,
+) -> None:
+    """Move a department's quarter by `action` (submit, approve, return) in the caller's transaction.
+
+    409 when the period is closed or the current state does not allow the action; `precondition` runs
+    under the row lock before anything is written (submit's check of missing reports).
+    """
+    await ensure_not_closed(session, period, "code")
+    current = await _lock_quarter(session, period.code, department_id)
+    sources, target, done = TRANSITIONS[action]
+    if current.state not in sources:
+        raise ProblemError(
+            409,
+            f"state: {department}'s {period.code} is {current.state}; only a quarter that is "
+            f"{' or '.join(sources)} can be {done}",
+            field="state",
+        )
+    if precondition is not None:
+        await precondition()
+    now = rules.clock.now()
+    changed: dict[str, object] = {"state": target}
+    if action == "submit":
+        changed.update(
+            submitted_at=current.submitted_at or now, decided_at=None, decided_by=None, comment=None
+        )
+    else:
+        changed.update(decided_at=now, decided_by=principal.label, comment=comment)
+    if action == "return":
+        changed["submitted_at"] = current.submitted_at
+    await session.execute(
+        update(QUARTER)
+        .where(QUARTER.c.period == period.code, QUARTER.c.department_id == department_id)
+        .values(**changed)
+    )
+    await session.execute(
+        TRANSITION.insert().values(
+            period=period.code,
+            department_id=department_id,
+            action=action,
+            from_state=current.state,
+            to_state=target,
+            at=now,
+            by=principal.label,
+            token_id=principal.token_id,
+            comment=comment,
+        )
+    )
+    await changes.bump(session, changes.DATA)
+
+
+async def transitions(session: AsyncSession, period: str, department_id: int) -> Sequence[Any]:
+    """Every transition of a department's quarter, oldest first."""
+    rows = await session.execute(
+        select(
+            TRANSITION.c.action,
+            TRANSITION.c.from_state,
+            TRANSITION.c.to_state,
+            TRANSITION.c.at,
+            TRANSITION.c.by,
+            TRANSITION.c.comment,
+        )
+        .where(TRANSITION.c.period == period, TRANSITION.c.department_id == department_id)
+        .order_by(TRANSITION.c.id)
+    )
+    return rows.all()

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wlbtrack.db import ReadSession, WriteSession
-from wlbtrack.domain.auth.guards import writers_only
+from wlbtrack.domain.auth.guards import admin_only, writers_only
 from wlbtrack.domain.auth.models import Role
 from wlbtrack.domain.auth.services import Principal
 from wlbtrack.domain.catalogue.services import Catalogue
@@ -20,6 +20,8 @@ from wlbtrack.domain.periods.services import PeriodRules
 from wlbtrack.domain.reporting import queries
 from wlbtrack.domain.reporting.schemas import (
     CodeQuery,
+    DepartmentQuarterList,
+    DepartmentQuarterPublic,
     IndicatorIn,
     IndicatorList,
     IndicatorPatch,
@@ -29,8 +31,10 @@ from wlbtrack.domain.reporting.schemas import (
     ReportIn,
     ReportList,
     ReportPublic,
+    ReturnIn,
     SubmissionIn,
     SubmissionPublic,
+    TransitionList,
     ValueIn,
     ValueList,
     ValuePublic,
@@ -41,9 +45,12 @@ from wlbtrack.domain.reporting.services import (
     acting_department,
     change_indicator,
     create_indicator,
+    department_quarters,
     ensure_owns,
     ensure_responsible,
     indicator_public,
+    move_quarter,
+    quarter_history,
     single_responsible,
     submit,
     write_quarter,
@@ -433,3 +440,184 @@ class SubmissionController(Controller):
             record_submission(response.content.department, "batch")
         count_stored(response, reports=len(data.reports), values=len(data.values))
         return response
+
+
+QUARTER_ERRORS = errors(403, 404, 409, 422)
+
+
+class QuarterController(Controller):
+    """Each department's quarter in the plan office's cycle: open → submitted → approved, or → returned."""
+
+    path = "/periods/{code:str}/departments"
+    tags = ("periods",)
+
+    @get("/", summary="Every department's state in a fiscal quarter", responses=READ_ERRORS)
+    async def list_quarters(
+        self, code: FromPath[str], catalogue: CatalogueDep, periods: PeriodsDep, session: SessionDep
+    ) -> DepartmentQuarterList:
+        """Per department: state, due date, first submission (`on_time`: by the end of `due` in
+        Asia/Tokyo), the plan office's last decision with its comment, and the guidelines still missing."""
+        return await department_quarters(session, catalogue, periods, periods.in_path("code", code))
+
+    @get("/{department:str}/history", summary="Transitions of a department's quarter", responses=READ_ERRORS)
+    async def history(
+        self,
+        code: FromPath[str],
+        department: FromPath[str],
+        catalogue: CatalogueDep,
+        periods: PeriodsDep,
+        session: SessionDep,
+    ) -> TransitionList:
+        """Every submit, approve and return, oldest first, with who, when and the comment."""
+        period = periods.in_path("code", code)
+        return await quarter_history(session, catalogue, period, _department(catalogue, department))
+
+    @post(
+        "/{department:str}/submit",
+        summary="Submit a department's quarter to the plan office",
+        status_code=200,
+        guards=[writers_only],
+        responses=QUARTER_ERRORS,
+    )
+    async def submit_quarter(
+        self,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        department: FromPath[str],
+        principal: PrincipalDep,
+        catalogue: CatalogueDep,
+        periods: PeriodsDep,
+        write_session: WriteSessionDep,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[DepartmentQuarterPublic]:
+        """From `open` or `returned`, by the department's own token or an admin; every guideline the
+        department is responsible for needs a report for the period (else 422 listing each in `errors`).
+        After this the department's own writes for the period are a 409 until the plan office returns it."""
+        if principal.role is Role.DEPARTMENT and principal.department != department:
+            raise ProblemError(
+                403,
+                f"department: a token of {principal.department} cannot submit for {department}",
+                field="department",
+            )
+        return await _move(
+            request,
+            code,
+            department,
+            "submit",
+            None,
+            principal,
+            catalogue,
+            periods,
+            write_session,
+            idempotency_key,
+        )
+
+    @post(
+        "/{department:str}/approve",
+        summary="Approve a submitted quarter (plan office)",
+        status_code=200,
+        guards=[admin_only],
+        responses=QUARTER_ERRORS,
+    )
+    async def approve_quarter(
+        self,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        department: FromPath[str],
+        principal: PrincipalDep,
+        catalogue: CatalogueDep,
+        periods: PeriodsDep,
+        write_session: WriteSessionDep,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[DepartmentQuarterPublic]:
+        """From `submitted` only; anything else is a 409 naming the current state."""
+        return await _move(
+            request,
+            code,
+            department,
+            "approve",
+            None,
+            principal,
+            catalogue,
+            periods,
+            write_session,
+            idempotency_key,
+        )
+
+    @post(
+        "/{department:str}/return",
+        summary="Send a quarter back to the department with a comment (plan office)",
+        status_code=200,
+        guards=[admin_only],
+        responses=QUARTER_ERRORS,
+        dto=StrictBody[ReturnIn],
+        return_dto=None,
+    )
+    async def return_quarter(
+        self,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        department: FromPath[str],
+        data: JSONBody[ReturnIn],
+        principal: PrincipalDep,
+        catalogue: CatalogueDep,
+        periods: PeriodsDep,
+        write_session: WriteSessionDep,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[DepartmentQuarterPublic]:
+        """From `submitted` or `approved`; `comment` (1–2,000 characters) tells the department why.
+        The department may write for the period again and submit once more."""
+        return await _move(
+            request,
+            code,
+            department,
+            "return",
+            data,
+            principal,
+            catalogue,
+            periods,
+            write_session,
+            idempotency_key,
+        )
+
+
+def _department(catalogue: Catalogue, code: str) -> str:
+    """A department code in the path: 404 when unknown."""
+    if code not in catalogue.departments:
+        raise ProblemError(404, f"department: no department with code {code!r}", field="department")
+    return code
+
+
+async def _move(
+    request: Request[Any, Any, Any],
+    code: str,
+    department: str,
+    action: str,
+    body: ReturnIn | None,
+    principal: Principal,
+    catalogue: Catalogue,
+    periods: PeriodRules,
+    write_session: WriteSession,
+    idempotency_key: str | None,
+) -> Response[DepartmentQuarterPublic]:
+    """One transition in one transaction, honouring the Idempotency-Key."""
+    period = periods.in_path("code", code)
+    _department(catalogue, department)
+
+    async def write() -> DepartmentQuarterPublic:
+        comment = None if body is None else body.comment
+        return await move_quarter(
+            write_session, catalogue, periods, principal, period, department, action, comment
+        )
+
+    async with write_session.begin():
+        return await idempotent(
+            write_session,
+            request,
+            principal.token_id,
+            idempotency_key,
+            body,
+            DepartmentQuarterPublic,
+            200,
+            write,
+        )

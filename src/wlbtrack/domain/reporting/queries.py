@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, Select, Table, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from wlbtrack.domain.catalogue.models import RESPONSIBILITY
 from wlbtrack.domain.catalogue.services import Catalogue
 from wlbtrack.domain.reporting.models import (
     INDICATOR,
@@ -158,3 +159,21 @@ async def indicator_history(session: AsyncSession, indicator_id: int) -> list[In
         .order_by(revision.revision)
     )
     return [IndicatorRevisionPublic(*row) for row in await session.execute(query)]
+
+
+async def missing_guidelines(session: AsyncSession, period: str) -> dict[int, set[int]]:
+    """Guideline ids each department is responsible for without a current report for the period."""
+    stmt = (
+        select(RESPONSIBILITY.c.department_id, RESPONSIBILITY.c.guideline_id)
+        .outerjoin(
+            REPORT,
+            (REPORT.c.guideline_id == RESPONSIBILITY.c.guideline_id)
+            & (REPORT.c.department_id == RESPONSIBILITY.c.department_id)
+            & (REPORT.c.period == period),
+        )
+        .where(REPORT.c.id.is_(None))
+    )
+    missing: dict[int, set[int]] = {}
+    for department_id, guideline_id in await session.execute(stmt):
+        missing.setdefault(department_id, set()).add(guideline_id)
+    return missing

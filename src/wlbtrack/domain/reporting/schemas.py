@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 import msgspec
@@ -178,3 +178,52 @@ class SubmissionPublic(msgspec.Struct):
     department: str
     reports: list[ReportPublic]
     values: list[ValuePublic]
+
+
+QuarterState = Literal["open", "submitted", "approved", "returned"]
+Comment = Annotated[str, msgspec.Meta(min_length=1, max_length=2000, pattern=NO_NUL)]
+
+
+class ReturnIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Why the plan office sends a department's quarter back."""
+
+    comment: Comment
+
+
+class DepartmentQuarterPublic(msgspec.Struct):
+    """A department's quarter in the cycle: its state, due date, first submission and last decision.
+
+    `on_time`: first submitted by the end of `due` (Asia/Tokyo), null while never submitted; `missing`:
+    guidelines the department is responsible for without a report for the period, in plan order.
+    """
+
+    department: str
+    state: QuarterState
+    due: date
+    submitted_at: datetime | None
+    on_time: bool | None
+    decided_at: datetime | None
+    decided_by: str | None
+    comment: str | None
+    missing: list[str]
+
+
+class DepartmentQuarterList(msgspec.Struct):
+    items: list[DepartmentQuarterPublic]
+    total: int
+
+
+class TransitionPublic(msgspec.Struct):
+    """One transition of a department's quarter: who moved it from which state to which, when, and why."""
+
+    action: Literal["submit", "approve", "return"]
+    from_state: QuarterState
+    to_state: QuarterState
+    at: datetime
+    by: str
+    comment: str | None
+
+
+class TransitionList(msgspec.Struct):
+    items: list[TransitionPublic]
+    total: int

@@ -13,24 +13,39 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, update
 from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from wlbtrack.db import WriteSession
 from wlbtrack.domain.auth.models import Role
 from wlbtrack.domain.auth.services import Principal
 from wlbtrack.domain.catalogue.services import Catalogue
-from wlbtrack.domain.periods.services import PeriodRules
+from wlbtrack.domain.periods.services import (
+    Period,
+    PeriodRules,
+    QuarterState,
+    due_dates,
+    ensure_quarter_writable,
+    on_time,
+    quarter_states,
+    transition,
+    transitions,
+)
 from wlbtrack.domain.reporting import models as tables
-from wlbtrack.domain.reporting.queries import indicator_departments
+from wlbtrack.domain.reporting.queries import indicator_departments, missing_guidelines
 from wlbtrack.domain.reporting.schemas import (
+    DepartmentQuarterList,
+    DepartmentQuarterPublic,
     IndicatorPublic,
     ReportPublic,
     SubmissionIn,
     SubmissionPublic,
+    TransitionList,
+    TransitionPublic,
     ValuePublic,
 )
 from wlbtrack.lib import changes
@@ -100,6 +115,16 @@ def single_responsible(catalogue: Catalogue, guideline: str) -> str | None:
     """The guideline's only responsible department, or None when there are several."""
     responsible = catalogue.responsible(guideline)
     return next(iter(responsible)) if len(responsible) == 1 else None
+
+
+async def ensure_quarter_open(
+    session: WriteSession, catalogue: Catalogue, principal: Principal, period: str, department_id: int
+) -> None:
+    """The one check every department write makes: a department's own writes into a quarter it has
+    submitted (or the plan office approved) are a 409 until it is returned; admins may still write."""
+    await ensure_quarter_writable(
+        session, principal, period, department_id, catalogue.department_code(department_id)
+    )
 
 
 # --- storing revisions ---------------------------------------------------------------------------
@@ -185,6 +210,9 @@ async def write_quarter(
     reports, indicator for values. Racing writers get distinct consecutive revisions: the head row is
     upserted atomically with `revision = revision + 1`.
     """
+    written_for = {item.department_id for item in reports} | {item.department_id for item in values}
+    for department_id in sorted(written_for):
+        await ensure_quarter_open(session, catalogue, principal, period, department_id)
     now = utcnow()
     report_revisions = await _store(session, REPORTS, reports, principal, period, now)
     value_revisions = await _store(session, VALUES, values, principal, period, now)
@@ -412,7 +440,12 @@ async def check_scope(
         if exc.status_code == 409:
             raise
         problems.keep(exc, period_at)
-    return problems.check(acting_department, principal, catalogue, requested_department, where=department_at)
+    department = problems.check(
+        acting_department, principal, catalogue, requested_department, where=department_at
+    )
+    if department is not None and not problems.found:
+        await ensure_quarter_open(session, catalogue, principal, period, catalogue.department_ids[department])
+    return department
 
 
 async def check_items(
@@ -513,3 +546,107 @@ async def submit(
     return SubmissionPublic(
         period=body.period, department=department, reports=stored_reports, values=stored_values
     )
+
+
+# --- the quarterly cycle: each department's quarter --------------------------------------------
+
+
+def _quarter_public(
+    catalogue: Catalogue, department: str, state: QuarterState, due: date, missing: set[int]
+) -> DepartmentQuarterPublic:
+    order = {code: position for position, code in enumerate(catalogue.guidelines)}
+    return DepartmentQuarterPublic(
+        department=department,
+        state=state.state,  # type: ignore[arg-type]  # stored states are the schema's literals
+        due=due,
+        submitted_at=state.submitted_at,
+        on_time=on_time(state.submitted_at, due),
+        decided_at=state.decided_at,
+        decided_by=state.decided_by,
+        comment=state.comment,
+        missing=sorted((catalogue.guideline_code(g) for g in missing), key=order.__getitem__),
+    )
+
+
+async def department_quarters(
+    session: AsyncSession, catalogue: Catalogue, rules: PeriodRules, period: Period, only: str | None = None
+) -> DepartmentQuarterList:
+    """Every department's quarter (or only one), in catalogue order."""
+    due = (await due_dates(session, rules, [period]))[period.code]
+    states = await quarter_states(session, [period.code])
+    missing = await missing_guidelines(session, period.code)
+    items = [
+        _quarter_public(
+            catalogue,
+            code,
+            states.get((period.code, catalogue.department_ids[code]), QuarterState()),
+            due,
+            missing.get(catalogue.department_ids[code], set()),
+        )
+        for code in catalogue.departments
+        if only is None or code == only
+    ]
+    return DepartmentQuarterList(items=items, total=len(items))
+
+
+async def move_quarter(
+    session: WriteSession,
+    catalogue: Catalogue,
+    rules: PeriodRules,
+    principal: Principal,
+    period: Period,
+    department: str,
+    action: str,
+    comment: str | None = None,
+) -> DepartmentQuarterPublic:
+    """Submit, approve or return a department's quarter; a submit needs a current report on every
+    guideline the department is responsible for (422 listing each missing one in `errors`)."""
+    department_id = catalogue.department_ids[department]
+
+    async def every_report_present() -> None:
+        missing = (await missing_guidelines(session, period.code)).get(department_id, set())
+        if missing:
+            order = {code: position for position, code in enumerate(catalogue.guidelines)}
+            codes = sorted((catalogue.guideline_code(g) for g in missing), key=order.__getitem__)
+            raise ProblemError(
+                422,
+                f"guideline: {department} has no report for {period.code} on {len(codes)} guideline(s) "
+                f"it is responsible for: {', '.join(codes)}",
+                field="guideline",
+                errors=[
+                    {"field": "guideline", "guideline": code, "message": f"no report on guideline {code}"}
+                    for code in codes
+                ],
+            )
+
+    await transition(
+        session,
+        rules,
+        period,
+        department_id,
+        department,
+        action,
+        principal,
+        comment,
+        every_report_present if action == "submit" else None,
+    )
+    return (await department_quarters(session, catalogue, rules, period, department)).items[0]
+
+
+async def quarter_history(
+    session: AsyncSession, catalogue: Catalogue, period: Period, department: str
+) -> TransitionList:
+    """Every transition of a department's quarter, oldest first."""
+    rows = await transitions(session, period.code, catalogue.department_ids[department])
+    items = [
+        TransitionPublic(
+            action=row.action,
+            from_state=row.from_state,
+            to_state=row.to_state,
+            at=row.at,
+            by=row.by,
+            comment=row.comment,
+        )
+        for row in rows
+    ]
+    return TransitionList(items=items, total=len(items))
