@@ -33,7 +33,7 @@ Note = Annotated[str, msgspec.Meta(max_length=1000, pattern=NO_NUL)]
 FiniteFloat = Annotated[float, msgspec.Meta(ge=-1.7976931348623157e308, le=1.7976931348623157e308)]
 
 _PATH_RE = re.compile(r"at `\$(?P<path>[^`]*)`")
-_UNKNOWN_RE = re.compile(r"unknown field `(?P<name>[^`]*)`")
+_UNKNOWN_RE = re.compile(r"(?:unknown|missing required) field `(?P<name>[^`]*)`")
 _NON_FINITE = object()
 
 

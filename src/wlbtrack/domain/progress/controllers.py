@@ -28,6 +28,7 @@ from wlbtrack.domain.progress.schemas import (
     ProgressOverview,
     ProgressSeries,
     ReportsPage,
+    TimelinessList,
     ToParam,
     ValuesPage,
 )
@@ -80,12 +81,48 @@ class ProgressController(Controller):
         "Reporting completeness of every department (担当部)",
         "For each department at `period`: `expected` (guidelines it is responsible for), `received` "
         "(those it has a current report for), `rate`, status counts of its reports, and `missing`: "
-        "the codes of the guidelines it still owes a report for, in plan order.",
+        "the codes of the guidelines it still owes a report for, in plan order; and the quarterly "
+        "cycle: `state` of its quarter (open, submitted, approved, returned), `due`, `on_time` (first "
+        "submitted by the end of `due` in Asia/Tokyo; null while never submitted) and `overdue` (open or "
+        "returned, and past `due`).",
     )
     async def departments(
         self, request: AnyRequest, progress: ProgressDep, period: PeriodParam = None
     ) -> Response[DepartmentProgressList]:
-        return await progress.at_period(request, period, services.departments)
+        at = progress.period(period)
+        today = progress.periods.clock.today().isoformat()  # `overdue` changes with the date alone
+        return await progress.respond(
+            request,
+            [at, today],
+            lambda session: services.departments(session, progress.catalogue, at, progress.periods),
+        )
+
+    @progress_get(
+        "/timeliness",
+        "Punctuality of every department (担当部) over a range of quarters",
+        "For each department (or only `department`) from `from` to `to`: `periods` counted (submitted, "
+        "or past due without a submission), `on_time` (first submitted by the end of the due day, "
+        "Asia/Tokyo), `late`, `not_submitted`, and `on_time_rate` (on_time / periods; null when none "
+        "counted). Default range: the 8 quarters ending at the current one; at most 40.",
+    )
+    async def timeliness(
+        self,
+        request: AnyRequest,
+        progress: ProgressDep,
+        from_: FromParam = None,
+        to: ToParam = None,
+        department: DepartmentParam = None,
+    ) -> Response[TimelinessList]:
+        periods = progress.series_periods(from_, to)
+        check_department(progress.catalogue, department)
+        today = progress.periods.clock.today().isoformat()
+        return await progress.respond(
+            request,
+            [*periods, department or "", today],
+            lambda session: services.timeliness(
+                session, progress.catalogue, periods, progress.periods, department
+            ),
+        )
 
     @progress_get(
         "/series",

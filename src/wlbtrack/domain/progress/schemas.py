@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 import msgspec
@@ -158,6 +158,10 @@ class DepartmentProgress(msgspec.Struct):
     rate: float | None
     status_counts: StatusCounts
     missing: list[str]
+    state: str
+    due: date
+    on_time: bool | None
+    overdue: bool
 
 
 class DepartmentProgressList(msgspec.Struct):
@@ -231,3 +235,22 @@ class ReportsPage(msgspec.Struct):
 
     items: list[ReportRow]
     next: str | None
+
+
+class DepartmentTimeliness(msgspec.Struct):
+    """How punctually a department submitted its quarters over a range of periods."""
+
+    department: str
+    periods: int
+    on_time: int
+    late: int
+    not_submitted: int
+    on_time_rate: float | None
+
+
+class TimelinessList(msgspec.Struct):
+    """Every department's (or one department's) punctuality from `from` to `to`."""
+
+    first: str = msgspec.field(name="from")
+    last: str = msgspec.field(name="to")
+    items: list[DepartmentTimeliness] = msgspec.field(default_factory=list)

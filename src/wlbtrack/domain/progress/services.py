@@ -13,7 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wlbtrack.db import Database
 from wlbtrack.domain.catalogue.services import Catalogue
-from wlbtrack.domain.periods.services import Period, PeriodRules, periods_between
+from wlbtrack.domain.periods.services import (
+    Period,
+    PeriodRules,
+    QuarterState,
+    due_dates,
+    on_time,
+    overdue,
+    periods_between,
+    quarter_states,
+)
 from wlbtrack.domain.progress import queries
 from wlbtrack.domain.progress.queries import PairTally
 from wlbtrack.domain.progress.schemas import (
@@ -23,6 +32,7 @@ from wlbtrack.domain.progress.schemas import (
     DepartmentProgress,
     DepartmentProgressList,
     DepartmentReport,
+    DepartmentTimeliness,
     DirectionProgress,
     GuidelineProgress,
     IndicatorProgress,
@@ -31,6 +41,7 @@ from wlbtrack.domain.progress.schemas import (
     ProgressSeries,
     SeriesPoint,
     StatusCounts,
+    TimelinessList,
 )
 from wlbtrack.lib.caching import Conditional, ResponseCache
 from wlbtrack.lib.errors import ProblemError
@@ -176,8 +187,14 @@ async def campaign(session: AsyncSession, catalogue: Catalogue, period: str, cod
     )
 
 
-async def departments(session: AsyncSession, catalogue: Catalogue, period: str) -> DepartmentProgressList:
-    """Every department's completeness at the period and the guidelines it still owes, in plan order."""
+async def departments(
+    session: AsyncSession, catalogue: Catalogue, period: str, rules: PeriodRules
+) -> DepartmentProgressList:
+    """Every department's completeness at the period, the guidelines it still owes (in plan order) and
+    its quarter's state, due date, punctuality and whether it is overdue today (Tokyo)."""
+    due = (await due_dates(session, rules, [Period.parse(period)]))[period]
+    states = await quarter_states(session, [period])
+    today = rules.clock.today()
     tallies = await queries.tallies_by_department(session, period)
     order = {code: position for position, code in enumerate(catalogue.guidelines)}
     missing: dict[int, list[str]] = {}
@@ -187,6 +204,7 @@ async def departments(session: AsyncSession, catalogue: Catalogue, period: str) 
     for department in catalogue.departments.values():
         department_id = catalogue.department_ids[department.code]
         tally = tallies.get(department_id, PairTally())
+        state = states.get((period, department_id), QuarterState())
         items.append(
             DepartmentProgress(
                 code=department.code,
@@ -196,9 +214,55 @@ async def departments(session: AsyncSession, catalogue: Catalogue, period: str) 
                 rate=_rate(tally.received, tally.expected),
                 status_counts=_status_counts(tally),
                 missing=sorted(missing.get(department_id, []), key=order.__getitem__),
+                state=state.state,
+                due=due,
+                on_time=on_time(state.submitted_at, due),
+                overdue=overdue(state, due, today),
             )
         )
     return DepartmentProgressList(period=period, items=items)
+
+
+async def timeliness(
+    session: AsyncSession,
+    catalogue: Catalogue,
+    periods: Sequence[str],
+    rules: PeriodRules,
+    department: str | None,
+) -> TimelinessList:
+    """Per department over the periods: those counted (submitted, or past due without a submission),
+    submitted on time, submitted late, not submitted, and the on-time rate."""
+    parsed = [Period.parse(code) for code in periods]
+    due = await due_dates(session, rules, parsed)
+    states = await quarter_states(session, periods)
+    today = rules.clock.today()
+    items = []
+    for code in catalogue.departments:
+        if department is not None and code != department:
+            continue
+        department_id = catalogue.department_ids[code]
+        punctual = late = missed = 0
+        for period in periods:
+            state = states.get((period, department_id), QuarterState())
+            in_time = on_time(state.submitted_at, due[period])
+            if in_time is True:
+                punctual += 1
+            elif in_time is False:
+                late += 1
+            elif today > due[period]:
+                missed += 1
+        counted = punctual + late + missed
+        items.append(
+            DepartmentTimeliness(
+                department=code,
+                periods=counted,
+                on_time=punctual,
+                late=late,
+                not_submitted=missed,
+                on_time_rate=_rate(punctual, counted),
+            )
+        )
+    return TimelinessList(first=periods[0], last=periods[-1], items=items)
 
 
 async def series(

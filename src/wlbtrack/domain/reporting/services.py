@@ -430,7 +430,8 @@ async def check_scope(
     period_at: Where | None = None,
     department_at: Where | None = None,
 ) -> str | None:
-    """The period must accept writes (409 at once when closed) and the caller may write for the department.
+    """The period must accept writes (409 at once when closed, or when the department's own quarter is
+    submitted or approved) and the caller may write for the department.
 
     Returns the department written for, or None when that is a problem (kept in `problems`).
     """
@@ -443,7 +444,7 @@ async def check_scope(
     department = problems.check(
         acting_department, principal, catalogue, requested_department, where=department_at
     )
-    if department is not None and not problems.found:
+    if department is not None:
         await ensure_quarter_open(session, catalogue, principal, period, catalogue.department_ids[department])
     return department
 
