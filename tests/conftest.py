@@ -80,12 +80,17 @@ def settings(database_url: str) -> Iterator[Settings]:
         "WLBTRACK_DATABASE_URL": database_url,
         "WLBTRACK_CATALOGUE_TTL": "0",
         "WLBTRACK_TOKEN_CACHE_TTL": "0",
+        "WLBTRACK_WEBHOOK_DELIVERY": "off",  # webhook tests run their own deliverers
     }
     with pytest.MonkeyPatch.context() as patch:
         for name, value in environment.items():
             patch.setenv(name, value)
         configured = dataclasses.replace(
-            Settings.from_env(), database_url=database_url, catalogue_ttl=0, token_cache_ttl=0
+            Settings.from_env(),
+            database_url=database_url,
+            catalogue_ttl=0,
+            token_cache_ttl=0,
+            webhook_delivery=False,
         )
         upgrade(configured)
         asyncio.run(seed(configured))

@@ -1,4 +1,4 @@
-"""the quarterly cycle: deadlines, each department's quarter state and its transitions
+"""the quarterly cycle: deadlines, each department's quarter state and its transitions; signed webhooks
 
 Revision ID: 0004
 Revises: 0002
@@ -66,9 +66,72 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("quarter_transition") as batch:
         batch.create_index("ix_quarter_transition_key", ["period", "department_id"], unique=False)
+    op.create_table(
+        "webhook",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("url", sa.Text(), nullable=False),
+        sa.Column("events", sa.Text(), nullable=False),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("secret", String(length=100), nullable=False),
+        sa.Column("created_at", UTC(timezone=True), nullable=False),
+        sa.Column("created_by", String(length=200), nullable=False),
+        sa.Column("deleted_at", UTC(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_table(
+        "webhook_message",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("webhook_id", sa.Integer(), nullable=False),
+        sa.Column("message_id", String(length=64), nullable=False),
+        sa.Column("event", String(length=64), nullable=False),
+        sa.Column("payload", sa.Text(), nullable=False),
+        sa.Column("status", String(length=16), nullable=False),
+        sa.Column("created_at", UTC(timezone=True), nullable=False),
+        sa.Column("next_attempt_at", UTC(timezone=True), nullable=True),
+        sa.Column("give_up_at", UTC(timezone=True), nullable=False),
+        sa.Column("lease_until", UTC(timezone=True), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("delivered_at", UTC(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["webhook_id"], ["webhook.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("webhook_message") as batch:
+        batch.create_index("ix_webhook_message_due", ["status", "next_attempt_at"], unique=False)
+        batch.create_index(batch.f("ix_webhook_message_webhook_id"), ["webhook_id"], unique=False)
+    op.create_table(
+        "webhook_attempt",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("message_id", sa.Integer(), nullable=False),
+        sa.Column("at", UTC(timezone=True), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=True),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("next_retry", UTC(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["message_id"], ["webhook_message.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("webhook_attempt") as batch:
+        batch.create_index(batch.f("ix_webhook_attempt_message_id"), ["message_id"], unique=False)
+    op.create_table(
+        "webhook_reminder",
+        sa.Column("period", String(length=7), nullable=False),
+        sa.Column("department_id", sa.Integer(), nullable=False),
+        sa.Column("event", String(length=32), nullable=False),
+        sa.Column("scheduled_at", UTC(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["department_id"], ["department.id"]),
+        sa.PrimaryKeyConstraint("period", "department_id", "event"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("webhook_reminder")
+    with op.batch_alter_table("webhook_attempt") as batch:
+        batch.drop_index(batch.f("ix_webhook_attempt_message_id"))
+    op.drop_table("webhook_attempt")
+    with op.batch_alter_table("webhook_message") as batch:
+        batch.drop_index(batch.f("ix_webhook_message_webhook_id"))
+        batch.drop_index("ix_webhook_message_due")
+    op.drop_table("webhook_message")
+    op.drop_table("webhook")
     with op.batch_alter_table("quarter_transition") as batch:
         batch.drop_index("ix_quarter_transition_key")
     op.drop_table("quarter_transition")

@@ -44,6 +44,7 @@ from wlbtrack.domain.reporting.controllers import (
     SubmissionController,
 )
 from wlbtrack.domain.spreadsheets.controllers import ImportController, TemplateController
+from wlbtrack.domain.webhooks.controllers import WebhookController
 from wlbtrack.lib.apidocs import LocalSwaggerRenderPlugin
 from wlbtrack.lib.errors import (
     DATABASE_OUTAGE_ERRORS,
@@ -94,6 +95,7 @@ def api_routes() -> list[Any]:
         TemplateController,
         ImportController,
         TokenController,
+        WebhookController,
     ]
 
 
@@ -121,6 +123,7 @@ def dependencies(services: Services) -> dict[str, Provide]:
         "database": constant(services.database),
         "periods": constant(services.periods),
         "tokens": constant(services.tokens),
+        "webhook_settings": constant(services.webhooks),
         "catalogue": Provide(provide_catalogue),
         "session": Provide(provide_session),
         "write_session": Provide(provide_write_session),
@@ -205,8 +208,13 @@ def openapi_config() -> OpenAPIConfig:
                 description="Quarterly status reports per guideline and department, and the quarterly batch",
             ),
             Tag(name="indicators", description="Indicators (KPIs), their values per quarter, and history"),
-            Tag(name="periods", description="Fiscal quarters (四半期) and closing them to writes"),
+            Tag(
+                name="periods",
+                description="Fiscal quarters (四半期): due dates, closing them to writes, and each "
+                "department's quarter (submit, approve, return)",
+            ),
             Tag(name="tokens", description="API tokens and their roles (admin only)"),
+            Tag(name="webhooks", description="Signed event deliveries to receivers (admin only)"),
             Tag(
                 name="progress",
                 description="Progress (0–1), status counts and completeness per campaign, direction, "

@@ -166,6 +166,10 @@ class Settings:
     catalogue_ttl: float
     first_fiscal_year: int
     deadline_days: int
+    reminder_days: int
+    webhook_delivery: bool
+    webhook_poll_seconds: float
+    webhook_allow_loopback: bool
     cors_origins: list[str]
     hsts_seconds: int
     rate_limit: str
@@ -212,6 +216,10 @@ _VARIABLES: dict[str, tuple[str | Callable[[], str] | None, Parser]] = {
     "catalogue_ttl": ("2", _seconds(minimum_exclusive=False)),
     "first_fiscal_year": ("2010", _whole(*FISCAL_YEARS)),
     "deadline_days": ("15", _whole(0, 366)),
+    "reminder_days": ("3", _whole(0, 366)),
+    "webhook_delivery": ("on", _switch),
+    "webhook_poll_seconds": ("1", _seconds(minimum_exclusive=True)),
+    "webhook_allow_loopback": ("off", _switch),
     "cors_origins": ("", _origins),
     "hsts_seconds": ("0", _whole(0)),
     "rate_limit": ("600/minute", _rate_limit),

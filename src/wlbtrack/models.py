@@ -6,6 +6,7 @@ import wlbtrack.domain.auth.models
 import wlbtrack.domain.catalogue.models
 import wlbtrack.domain.periods.models
 import wlbtrack.domain.reporting.models
+import wlbtrack.domain.webhooks.models
 import wlbtrack.lib.changes
 import wlbtrack.lib.idempotency  # noqa: F401  (the imports above and this one register their tables)
 

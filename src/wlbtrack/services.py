@@ -18,7 +18,8 @@ from wlbtrack.config import Settings
 from wlbtrack.db import Database
 from wlbtrack.domain.auth.services import TokenCache, principal_fetcher
 from wlbtrack.domain.catalogue.services import CatalogueCache
-from wlbtrack.domain.periods.services import PeriodRules
+from wlbtrack.domain.periods.services import PeriodRules, remind
+from wlbtrack.domain.webhooks.services import Deliverer, WebhookSettings
 from wlbtrack.lib.caching import ResponseCache, ResultCache
 from wlbtrack.lib.clock import Clock, SystemClock
 from wlbtrack.lib.data_version import DataVersion
@@ -41,6 +42,8 @@ class Services:
     periods: PeriodRules
     responses: ResponseCache
     rate_limiter: RateLimiter | None
+    webhooks: WebhookSettings
+    deliverer: Deliverer | None
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Services:
@@ -48,6 +51,16 @@ class Services:
         clock = clock or SystemClock()
         database = Database(settings)
         data_version = DataVersion(database)
+        periods = PeriodRules(settings.first_fiscal_year, clock, settings.deadline_days)
+        deliverer = None
+        if settings.webhook_delivery:
+            deliverer = Deliverer(
+                database,
+                clock,
+                settings.webhook_poll_seconds,
+                settings.webhook_allow_loopback,
+                lambda: remind(database, periods, settings.reminder_days),
+            )
         return cls(
             settings=settings,
             clock=clock,
@@ -55,18 +68,24 @@ class Services:
             data_version=data_version,
             catalogue=CatalogueCache(database.read_sessions, settings.catalogue_ttl, clock),
             tokens=TokenCache(settings.token_cache_ttl, principal_fetcher(database.read_sessions), clock),
-            periods=PeriodRules(settings.first_fiscal_year, clock, settings.deadline_days),
+            periods=periods,
             responses=ResponseCache(database, data_version, ResultCache(RESULTS_KEPT)),
             rate_limiter=RateLimiter.configured(settings.rate_limit, settings.redis_url, clock),
+            webhooks=WebhookSettings(settings.webhook_allow_loopback, clock),
+            deliverer=deliverer,
         )
 
     @asynccontextmanager
     async def lifespan(self, _app: Litestar) -> AsyncIterator[None]:
         """Listen for the data version while the application runs; close every connection after."""
         self.data_version.start()
+        if self.deliverer is not None:
+            self.deliverer.start()
         try:
             yield
         finally:
+            if self.deliverer is not None:
+                await self.deliverer.stop()
             await self.data_version.stop()
             await self.database.dispose()
             if self.rate_limiter is not None:

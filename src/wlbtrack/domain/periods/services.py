@@ -17,11 +17,13 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from wlbtrack.db import WriteSession
+from wlbtrack.db import Database, WriteSession
 from wlbtrack.domain.auth.models import Role
 from wlbtrack.domain.auth.services import Principal
+from wlbtrack.domain.catalogue.models import DEPARTMENT
 from wlbtrack.domain.periods.models import ClosedPeriod, DepartmentQuarter, PeriodDeadline, QuarterTransition
 from wlbtrack.domain.periods.schemas import PERIOD_PATTERN, PeriodPublic
+from wlbtrack.domain.webhooks.services import claim_reminder, emit, scheduled_reminders
 from wlbtrack.lib import changes
 from wlbtrack.lib.clock import TOKYO, Clock
 from wlbtrack.lib.errors import ProblemError
@@ -253,22 +255,36 @@ async def set_deadline(
     return (await describe(session, rules, [period]))[0]
 
 
+async def _emit_period(
+    session: WriteSession, rules: PeriodRules, period: Period, event: str, state: str, now: datetime
+) -> None:
+    """Tell the webhook receivers a period was closed or reopened (no department)."""
+    due = (await due_dates(session, rules, [period]))[period.code]
+    data = {"period": period.code, "department": None, "state": state, "due": due.isoformat()}
+    await emit(session, event, data, now)
+
+
 async def close_period(
     session: WriteSession, rules: PeriodRules, period: Period, closed_by: str
 ) -> PeriodPublic:
     """Close a period to writes (closing a closed period keeps its first closing)."""
-    await session.execute(
+    now = rules.clock.now()
+    result = await session.execute(
         insert(session, CLOSED)
-        .values(period=period.code, closed_at=utcnow(), closed_by=closed_by)
+        .values(period=period.code, closed_at=now, closed_by=closed_by)
         .on_conflict_do_nothing(index_elements=["period"])
     )
+    if getattr(result, "rowcount", 0) == 1:
+        await _emit_period(session, rules, period, "period.closed", "closed", now)
     await changes.bump(session, changes.DATA)
     return (await describe(session, rules, [period]))[0]
 
 
 async def reopen_period(session: WriteSession, rules: PeriodRules, period: Period) -> PeriodPublic:
     """Open a period to writes again."""
-    await session.execute(delete(CLOSED).where(CLOSED.c.period == period.code))
+    result = await session.execute(delete(CLOSED).where(CLOSED.c.period == period.code))
+    if getattr(result, "rowcount", 0) == 1:
+        await _emit_period(session, rules, period, "period.reopened", "open", rules.clock.now())
     await changes.bump(session, changes.DATA)
     return (await describe(session, rules, [period]))[0]
 
@@ -400,6 +416,16 @@ async def transition(
         .where(QUARTER.c.period == period.code, QUARTER.c.department_id == department_id)
         .values(**changed)
     )
+    due = (await due_dates(session, rules, [period]))[period.code]
+    data: dict[str, Any] = {
+        "period": period.code,
+        "department": department,
+        "state": target,
+        "due": due.isoformat(),
+    }
+    if comment is not None:
+        data["comment"] = comment
+    await emit(session, f"submission.{target}", data, now)
     await session.execute(
         TRANSITION.insert().values(
             period=period.code,
@@ -431,3 +457,48 @@ async def transitions(session: AsyncSession, period: str, department_id: int) ->
         .order_by(TRANSITION.c.id)
     )
     return rows.all()
+
+
+# --- reminders -----------------------------------------------------------------------------------------
+
+
+async def remind(database: Database, rules: PeriodRules, reminder_days: int) -> int:
+    """Schedule `deadline.approaching` (from `reminder_days` before due to the due day) and
+    `deadline.missed` (after the due day) for each department not submitted, in the latest three
+    quarters; each (period, department, event) once, whatever number of processes run this."""
+    today, current = rules.clock.today(), rules.current()
+    periods = [p for p in (current.previous().previous(), current.previous(), current) if p >= rules.first]
+    codes = [period.code for period in periods]
+    async with database.read_sessions() as session:
+        due = await due_dates(session, rules, periods)
+        states = await quarter_states(session, codes)
+        taken = await scheduled_reminders(session, codes)
+        departments = list(await session.execute(select(DEPARTMENT.c.id, DEPARTMENT.c.code)))
+    wanted: list[tuple[str, int, str, str, str]] = []
+    for code in codes:
+        if today > due[code]:
+            event = "deadline.missed"
+        elif today >= due[code] - timedelta(days=reminder_days):
+            event = "deadline.approaching"
+        else:
+            continue
+        for department_id, department in departments:
+            state = states.get((code, department_id), QuarterState()).state
+            if state not in LOCKED_STATES and (code, department_id, event) not in taken:
+                wanted.append((code, department_id, event, department, state))
+    if not wanted:
+        return 0
+    scheduled = 0
+    async with database.write_sessions() as session, session.begin():
+        now = rules.clock.now()
+        for code, department_id, event, department, state in wanted:
+            if await claim_reminder(session, code, department_id, event, now):
+                data = {
+                    "period": code,
+                    "department": department,
+                    "state": state,
+                    "due": due[code].isoformat(),
+                }
+                await emit(session, event, data, now)
+                scheduled += 1
+    return scheduled

@@ -1,0 +1,1 @@
+"""Signed webhooks (Standard Webhooks): receivers, the transactional outbox, its deliverer and reminders."""
