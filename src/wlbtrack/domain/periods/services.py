@@ -489,16 +489,16 @@ async def remind(database: Database, rules: PeriodRules, reminder_days: int) -> 
     if not wanted:
         return 0
     scheduled = 0
-    async with database.write_sessions() as session, session.begin():
+    async with database.write_sessions() as writer, writer.begin():
         now = rules.clock.now()
         for code, department_id, event, department, state in wanted:
-            if await claim_reminder(session, code, department_id, event, now):
+            if await claim_reminder(writer, code, department_id, event, now):
                 data = {
                     "period": code,
                     "department": department,
                     "state": state,
                     "due": due[code].isoformat(),
                 }
-                await emit(session, event, data, now)
+                await emit(writer, event, data, now)
                 scheduled += 1
     return scheduled
