@@ -19,7 +19,7 @@ import secrets
 import socket
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -417,14 +417,16 @@ class Deliverer:
         error: str | None = None
         try:
             await check_url(row.url, self.allow_loopback, resolve_must_work=True)
-            signature = Webhook(row.secret).sign(row.message_id, at, row.payload)
+            # the machine's time, not the injected clock: receivers compare webhook-timestamp with theirs
+            signed_at = datetime.now(UTC)
+            signature = Webhook(row.secret).sign(row.message_id, signed_at, row.payload)
             response = await self._client.post(
                 row.url,
                 content=row.payload.encode("utf-8"),
                 headers={
                     "content-type": "application/json",
                     "webhook-id": row.message_id,
-                    "webhook-timestamp": str(int(at.timestamp())),
+                    "webhook-timestamp": str(int(signed_at.timestamp())),
                     "webhook-signature": signature,
                     "user-agent": "wlbtrack-webhooks",
                 },
