@@ -36,6 +36,7 @@ BAD_SETTINGS = [
     ("WLBTRACK_DB_TIMEOUT", "0", "more than 0"),
     ("WLBTRACK_DB_TIMEOUT", "nan", "seconds"),
     ("WLBTRACK_DB_STATEMENT_TIMEOUT", "2s", "seconds"),
+    ("WLBTRACK_DB_LOCK_WAIT", "0", "seconds"),
     ("WLBTRACK_TOKEN_CACHE_TTL", "-1", "0 or more"),
     ("WLBTRACK_CATALOGUE_TTL", "inf", "0 or more"),
     ("WLBTRACK_FIRST_FISCAL_YEAR", "1999", "from 2000 to 2100"),

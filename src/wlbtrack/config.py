@@ -162,6 +162,7 @@ class Settings:
     db_pool_size: int
     db_timeout: float
     db_statement_timeout: float
+    db_lock_wait: float
     token_cache_ttl: float
     catalogue_ttl: float
     first_fiscal_year: int
@@ -212,6 +213,7 @@ _VARIABLES: dict[str, tuple[str | Callable[[], str] | None, Parser]] = {
     "db_pool_size": ("10", _whole(1)),
     "db_timeout": ("2", _seconds(minimum_exclusive=True)),
     "db_statement_timeout": ("2", _seconds(minimum_exclusive=True)),
+    "db_lock_wait": ("30", _seconds(minimum_exclusive=True)),
     "token_cache_ttl": ("2", _seconds(minimum_exclusive=False)),
     "catalogue_ttl": ("2", _seconds(minimum_exclusive=False)),
     "first_fiscal_year": ("2010", _whole(*FISCAL_YEARS)),

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from wlbtrack.config import Settings
+from wlbtrack.lib.locks import LOCK_WAIT
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
 PING_AFTER_IDLE_S = 2.0
 
 
@@ -31,10 +31,11 @@ def create_engine(settings: Settings) -> AsyncEngine:
     """An async engine; errors never carry bound values, and PostgreSQL calls give up after the timeouts."""
     url = async_url(settings.database_url)
     if url.get_backend_name() == "sqlite":
+        # a writer waits for the write lock as long as a PostgreSQL writer waits for its locks
         engine = create_async_engine(
-            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, hide_parameters=True
+            url, connect_args={"timeout": settings.db_lock_wait}, hide_parameters=True
         )
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, busy_timeout_ms=round(settings.db_lock_wait * 1000))
         return engine
     engine = create_async_engine(
         url,
@@ -70,7 +71,7 @@ def _check_on_checkout(engine: AsyncEngine) -> None:
                 raise DisconnectionError("connection failed a ping") from exc
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
     """WAL, foreign keys, a busy timeout, and BEGIN IMMEDIATE for write transactions."""
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -78,7 +79,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         dbapi_connection.isolation_level = None  # let the "begin" hook below issue BEGIN
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -108,7 +109,10 @@ class Database:
         self.engine = create_engine(settings)
         self.read_sessions = async_sessionmaker(self.engine, class_=ReadSession, expire_on_commit=False)
         self.write_sessions = async_sessionmaker(
-            self.engine.execution_options(write=True), class_=WriteSession, expire_on_commit=False
+            self.engine.execution_options(write=True),
+            class_=WriteSession,
+            expire_on_commit=False,
+            info={LOCK_WAIT: settings.db_lock_wait},
         )
         # what the database is, for cache keys: the URL without its password
         self.identity = self.engine.url.render_as_string(hide_password=True)

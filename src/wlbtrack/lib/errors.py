@@ -42,6 +42,19 @@ class ProblemError(ProblemDetailsException):
         )
 
 
+BUSY_RETRY_AFTER_S = 1
+
+
+def busy(name: str = "body", what: str = "the same data") -> ProblemError:
+    """A write that waited too long for another one's locks: a retryable 409, never the outage message."""
+    return ProblemError(
+        409,
+        f"{name}: {what} is being changed by another request; nothing was written, retry shortly",
+        field=name,
+        headers={"Retry-After": str(BUSY_RETRY_AFTER_S)},
+    )
+
+
 def _title(status_code: int) -> str:
     from http import HTTPStatus
 
@@ -94,8 +107,23 @@ def _problem_response(request: Request[Any, Any, Any], exc: ProblemDetailsExcept
     return exc.to_response(request)
 
 
+# SQLSTATEs of a write that met another one: lock_not_available, deadlock_detected, serialization_failure
+_LOCK_WAIT_STATES = {"55P03", "40P01", "40001"}
+
+
+def is_lock_wait(exc: Exception) -> bool:
+    """A write that gave up waiting for another write's locks: retryable, and not an outage."""
+    if not isinstance(exc, DBAPIError) or exc.connection_invalidated:
+        return False
+    if str(getattr(exc.orig, "sqlstate", None) or "") in _LOCK_WAIT_STATES:
+        return True
+    return "database is locked" in str(exc.orig) or "database table is locked" in str(exc.orig)
+
+
 def database_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    """The database cannot be reached: a 503 the client may retry."""
+    """The database cannot be reached: a 503 the client may retry (a lock wait past its bound: a 409)."""
+    if is_lock_wait(exc):
+        return _problem_response(request, busy())
     logger.warning("database unavailable: %s", type(exc).__name__)
     problem = ProblemDetailsException(
         status_code=HTTP_503_SERVICE_UNAVAILABLE,
@@ -116,7 +144,7 @@ def is_database_outage(exc: Exception) -> bool:
 
 def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """Any other failure: a 500 problem document without internals."""
-    if is_database_outage(exc):
+    if is_database_outage(exc) or is_lock_wait(exc):
         return database_unavailable(request, exc)
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
     problem = ProblemDetailsException(

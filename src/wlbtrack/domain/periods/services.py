@@ -24,7 +24,7 @@ from wlbtrack.domain.catalogue.models import DEPARTMENT
 from wlbtrack.domain.periods.models import ClosedPeriod, DepartmentQuarter, PeriodDeadline, QuarterTransition
 from wlbtrack.domain.periods.schemas import PERIOD_PATTERN, PeriodPublic
 from wlbtrack.domain.webhooks.services import claim_reminder, emit, scheduled_reminders
-from wlbtrack.lib import changes
+from wlbtrack.lib import changes, locks
 from wlbtrack.lib.clock import TOKYO, Clock
 from wlbtrack.lib.errors import ProblemError
 from wlbtrack.lib.tables import insert, table
@@ -187,8 +187,13 @@ class PeriodRules:
         return period
 
 
-async def ensure_not_closed(session: AsyncSession, period: Period, name: str = "period") -> None:
-    """409 naming `name` when an admin closed the period."""
+async def ensure_not_closed(session: WriteSession, period: Period, name: str = "period") -> None:
+    """409 naming `name` when an admin closed the period; the answer holds until the transaction ends.
+
+    The period's lock is shared with every other writer and taken alone by close and reopen, so the state
+    read here cannot change before this transaction ends: a close never lets a write in after it.
+    """
+    await locks.hold(session, period_lock(period), shared=True, name=name, what=f"period {period.code}")
     closed = await session.execute(select(CLOSED.c.period).where(CLOSED.c.period == period.code))
     if closed.first() is not None:
         raise ProblemError(409, f"{name}: {period.code} is closed; an admin must reopen it first", field=name)
@@ -264,10 +269,16 @@ async def _emit_period(
     await emit(session, event, data, now)
 
 
+def period_lock(period: Period) -> str:
+    """The name of the lock that writers share and closing or reopening the period takes alone."""
+    return f"period:{period.code}"
+
+
 async def close_period(
     session: WriteSession, rules: PeriodRules, period: Period, closed_by: str
 ) -> PeriodPublic:
-    """Close a period to writes (closing a closed period keeps its first closing)."""
+    """Close a period to writes once the writes in progress have ended (closing twice keeps the first)."""
+    await locks.hold(session, period_lock(period), shared=False, name="code", what=f"period {period.code}")
     now = rules.clock.now()
     result = await session.execute(
         insert(session, CLOSED)
@@ -282,6 +293,7 @@ async def close_period(
 
 async def reopen_period(session: WriteSession, rules: PeriodRules, period: Period) -> PeriodPublic:
     """Open a period to writes again."""
+    await locks.hold(session, period_lock(period), shared=False, name="code", what=f"period {period.code}")
     result = await session.execute(delete(CLOSED).where(CLOSED.c.period == period.code))
     if getattr(result, "rowcount", 0) == 1:
         await _emit_period(session, rules, period, "period.reopened", "open", rules.clock.now())
