@@ -37,7 +37,7 @@ class TokenController(Controller):
         "/",
         summary="Create an API token",
         status_code=201,
-        responses=errors(403, 413, 422),
+        responses=errors(403, 409, 413, 422),
         dto=StrictBody[TokenIn],
         return_dto=None,
     )
@@ -81,7 +81,7 @@ class TokenController(Controller):
         items = await list_tokens(session)
         return TokenList(items=items, total=len(items))
 
-    @delete("/{token_id:int}", summary="Revoke an API token", responses=errors(403, 404))
+    @delete("/{token_id:int}", summary="Revoke an API token", responses=errors(403, 404, 409))
     async def revoke_api_token(
         self,
         token_id: FromPath[int],

@@ -35,7 +35,7 @@ FiscalYear = Annotated[
         )
     ),
 ]
-CHANGE_ERRORS = errors(403, 404, 422)
+CHANGE_ERRORS = errors(403, 404, 409, 422)
 
 
 class PeriodController(Controller):

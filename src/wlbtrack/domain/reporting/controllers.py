@@ -209,7 +209,7 @@ class GuidelineIndicatorController(Controller):
         summary="Create an indicator",
         status_code=201,
         guards=[writers_only],
-        responses=errors(403, 404, 413, 422),
+        responses=errors(403, 404, 409, 413, 422),
         dto=StrictBody[IndicatorIn],
         return_dto=None,
     )
@@ -287,7 +287,7 @@ class IndicatorController(Controller):
         "/{indicator_id:int}",
         summary="Change an indicator's name, unit or target",
         guards=[writers_only],
-        responses=errors(403, 404, 413, 422),
+        responses=errors(403, 404, 409, 413, 422),
         dto=StrictBody[IndicatorPatch],
         return_dto=None,
     )

@@ -46,7 +46,7 @@ class WebhookController(Controller):
         "/",
         summary="Register a webhook receiver",
         status_code=201,
-        responses=errors(403, 422),
+        responses=errors(403, 409, 422),
         dto=StrictBody[WebhookIn],
         return_dto=None,
     )
@@ -87,7 +87,7 @@ class WebhookController(Controller):
         """One receiver (without its secret)."""
         return await get_webhook(session, _id(webhook_id))
 
-    @delete("/{webhook_id:int}", summary="Delete a webhook receiver", responses=errors(403, 404))
+    @delete("/{webhook_id:int}", summary="Delete a webhook receiver", responses=errors(403, 404, 409))
     async def remove(
         self,
         webhook_id: WebhookId,
@@ -113,7 +113,7 @@ class WebhookController(Controller):
         "/{webhook_id:int}/deliveries/{delivery_id:int}/retry",
         summary="Send a delivery again",
         status_code=200,
-        responses=errors(403, 404),
+        responses=errors(403, 404, 409),
     )
     async def retry(
         self,
