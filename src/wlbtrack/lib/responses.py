@@ -34,7 +34,10 @@ def errors(*codes: int) -> dict[int, ResponseSpec]:
         401: "Missing, unknown or revoked bearer token",
         403: "The token's role or department may not do this",
         404: "No such resource",
-        409: "Conflict with the current state (a closed period, a submitted quarter), or another write held the locks past WLBTRACK_DB_LOCK_WAIT (retry after Retry-After)",
+        409: (
+            "Conflict with the current state (a closed period, a submitted quarter), or another write"
+            " held the locks past WLBTRACK_DB_LOCK_WAIT (retry after Retry-After)"
+        ),
         413: "Request body larger than 1 MB",
         415: "Media type or file format not accepted",
         422: "Invalid input; `detail` and `errors` name the fields",
