@@ -9,11 +9,13 @@ from typing import Any
 
 from litestar import Request, Router, get, head
 from litestar.datastructures import CacheControlHeader
-from litestar.exceptions import NotFoundException
 from litestar.openapi.plugins import OpenAPIRenderPlugin
 from litestar.params import FromPath
 from litestar.response.file import ASGIFileResponse
 from swagger_ui_bundle import swagger_ui_path
+
+from wlbtrack.lib.errors import ProblemError
+from wlbtrack.lib.i18n import Msg
 
 # Ward networks reach no internet (LGWAN), and people paste tokens into this page: nothing comes from a CDN.
 ASSETS: dict[str, tuple[Path, str]] = {
@@ -35,7 +37,7 @@ def asset_response(file: str, *, head: bool) -> ASGIFileResponse:
     Content-Type and the route's Cache-Control off such a response (its static-files router does the same).
     """
     if file not in ASSETS:
-        raise NotFoundException(f"no such file: {file}")
+        raise ProblemError(404, Msg("no such file: {file}", file=file), field="file")
     path, media_type = ASSETS[file]
     content_type = f"{media_type}; charset=utf-8" if media_type.startswith("text/") else media_type
     return ASGIFileResponse(

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.enums import MediaType
+from litestar.exceptions import (
+    HTTPException,
+    MethodNotAllowedException,
+    NotFoundException,
+    ValidationException,
+)
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.plugins.problem_details import (
     ProblemDetailsConfig,
@@ -17,28 +24,70 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVI
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from wlbtrack.lib.i18n import DEFAULT_LANGUAGE, Msg, preferred_language, render
+
 logger = logging.getLogger("wlbtrack.errors")
 
 
 class ProblemError(ProblemDetailsException):
-    """An error answered as a problem document; `field` names the offending input."""
+    """An error answered as a problem document; `field` names the offending input.
+
+    `detail` is a Msg, translated when the document is rendered (to_response), as is each `errors[]`
+    item's `message`; the document's `detail` reads `field: message`. `self.detail` holds the English.
+    """
 
     def __init__(
         self,
         status_code: int,
-        detail: str,
+        detail: Msg,
         *,
         field: str | None = None,
         errors: list[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
+        self.message = detail
+        self.field = field
+        self.errors = errors
         extra: dict[str, Any] = {}
         if field is not None:
             extra["field"] = field
         if errors is not None:
             extra["errors"] = errors
         super().__init__(
-            detail=detail, status_code=status_code, extra=extra or None, headers=headers, title=None
+            detail=self.text(DEFAULT_LANGUAGE),
+            status_code=status_code,
+            extra=extra or None,
+            headers=headers,
+            title=_title(status_code),
+        )
+
+    def text(self, language: str) -> str:
+        """The document's `detail` in `language`."""
+        message = self.message.render(language)
+        return message if self.field is None else f"{self.field}: {message}"
+
+    def to_response(self, request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+        """The problem document, its texts in the language the request's Accept-Language prefers."""
+        language = preferred_language(request.headers.get("accept-language"))
+        document: dict[str, Any] = {
+            "status": self.status_code,
+            "title": self.title,
+            "instance": self.instance or request.url.path,
+            "detail": self.text(language),
+        }
+        if self.field is not None:
+            document["field"] = self.field
+        if self.errors is not None:
+            document["errors"] = [
+                {key: render(value, language) for key, value in error.items()} for error in self.errors
+            ]
+        headers = dict(self.headers or {})
+        headers["Vary"] = "Accept-Language"
+        return Response(
+            document,
+            status_code=self.status_code,
+            headers=headers,
+            media_type=MediaType.JSON.value.replace("json", "problem+json"),
         )
 
 
@@ -64,6 +113,60 @@ def _title(status_code: int) -> str:
         return "Error"
 
 
+_EXPECTED = re.compile(r"^Expected `(?P<expected>[^`]+)`, got `(?P<got>[^`]+)`$")
+_BOUND = re.compile(r"^Expected `(?P<type>[^`]+)` (?P<op>[<>]=?) (?P<bound>\S+)$")
+_LENGTH = re.compile(r"^Expected `(?P<type>[^`]+)` of length (?P<op>[<>]=?) (?P<bound>\d+)$")
+_PATTERN = re.compile(r"^Expected `str` matching regex (?P<regex>.+)$")
+_ENUM = re.compile(r"^Invalid enum value (?P<value>.+)$")
+_UNKNOWN = re.compile(r"^Object contains unknown field `(?P<name>[^`]*)`$")
+_MISSING = re.compile(r"^Object missing required field `(?P<name>[^`]*)`$")
+_MISSING_PARAMETER = re.compile(r"^Missing required (?P<kind>\w+) parameter '(?P<name>[^']*)'")
+_BOUND_TEMPLATES = {
+    ">=": Msg("Expected `{type}` >= {bound}"),
+    ">": Msg("Expected `{type}` > {bound}"),
+    "<=": Msg("Expected `{type}` <= {bound}"),
+    "<": Msg("Expected `{type}` < {bound}"),
+}
+_LENGTH_TEMPLATES = {
+    ">=": Msg("Expected `{type}` of length >= {bound}"),
+    "<=": Msg("Expected `{type}` of length <= {bound}"),
+}
+NUL_PATTERN = "^[^\\x00]*$"
+
+
+def one_of(allowed: list[str]) -> Msg:
+    """The message of a value outside an enumeration: it lists the values allowed."""
+    return Msg("must be one of {allowed}", allowed=allowed)
+
+
+def decode_message(text: str, allowed: list[str] | None = None) -> Msg:
+    """A msgspec validation message (without its `at $.path` part) as a Msg; `allowed`: the enum's values."""
+    text = text.strip()
+    if match := _EXPECTED.match(text):
+        return Msg("Expected `{expected}`, got `{got}`", expected=match["expected"], got=match["got"])
+    if match := _LENGTH.match(text):
+        template = _LENGTH_TEMPLATES.get(match["op"])
+        if template is not None:
+            return Msg(template.template, type=match["type"], bound=int(match["bound"]))
+    if match := _BOUND.match(text):
+        return Msg(_BOUND_TEMPLATES[match["op"]].template, type=match["type"], bound=match["bound"])
+    if match := _PATTERN.match(text):
+        if match["regex"] == repr(NUL_PATTERN):
+            return Msg("must not contain NUL characters")
+        return Msg("Expected `str` matching regex {regex}", regex=match["regex"])
+    if match := _ENUM.match(text):
+        if allowed:
+            return one_of(allowed)
+        return Msg("{value} is not an allowed value", value=match["value"])
+    if match := _UNKNOWN.match(text):
+        return Msg("unknown field; remove it")
+    if match := _MISSING.match(text):
+        return Msg("Object missing required field `{name}`", name=match["name"])
+    if text == "Number out of range":
+        return Msg("Number out of range")
+    return Msg("invalid value ({reason})", reason=text)
+
+
 def _validation_errors(exc: ValidationException) -> list[dict[str, Any]]:
     errors: list[dict[str, Any]] = []
     if isinstance(exc.extra, list):
@@ -72,31 +175,46 @@ def _validation_errors(exc: ValidationException) -> list[dict[str, Any]]:
                 key = str(item.get("key") or item.get("source") or "body")
                 # Litestar names the request body `data`; the API calls it `body` (e.g. an empty body)
                 field = "body" if key == "data" and item.get("source") == "body" else key
-                errors.append({"field": field, "message": str(item.get("message", "invalid value"))})
+                message = decode_message(str(item.get("message", "invalid value")))
+                errors.append({"field": field, "message": message})
     return errors
 
 
+def joined(parts: list[Msg], separator: str = "; ") -> Msg:
+    """Messages one after the other (the template holds no words, so it needs no translation)."""
+    template = separator.join(f"{{p{index}}}" for index in range(len(parts)))
+    return Msg(template, **{f"p{index}": part for index, part in enumerate(parts)})
+
+
+def field_messages(errors: list[dict[str, Any]]) -> Msg:
+    """A `detail` made of `errors[]` items: `field: message; field: message`."""
+    return joined([Msg("{field}: {message}", field=e["field"], message=e["message"]) for e in errors])
+
+
 def http_exception_to_problem(exc: HTTPException) -> ProblemDetailsException:
-    """Turn Litestar's HTTP errors into problem documents with field-naming details."""
+    """Turn Litestar's HTTP errors into problem documents with field-naming, translatable details."""
     if isinstance(exc, ProblemDetailsException):
         return exc
     if isinstance(exc, RequestEntityTooLarge):
-        return ProblemError(413, "body: larger than the 1 MB limit", field="body")
+        return ProblemError(413, Msg("larger than the {limit} MB limit", limit=1), field="body")
     if isinstance(exc, ValidationException):
         errors = _validation_errors(exc)
         if errors:
-            detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-            return ProblemDetailsException(
-                status_code=exc.status_code,
-                title=_title(exc.status_code),
-                detail=detail,
-                extra={"errors": errors},
-                headers=exc.headers,
-            )
-    detail = exc.detail or _title(exc.status_code)
-    return ProblemDetailsException(
-        status_code=exc.status_code, title=_title(exc.status_code), detail=detail, headers=exc.headers
-    )
+            return ProblemError(exc.status_code, field_messages(errors), errors=errors, headers=exc.headers)
+        if match := _MISSING_PARAMETER.match(exc.detail or ""):
+            message = Msg("a required {kind} parameter is missing", kind=match["kind"])
+            return ProblemError(exc.status_code, message, field=match["name"], headers=exc.headers)
+    if isinstance(exc, NotFoundException):
+        return ProblemError(404, Msg("nothing is served at this path"), headers=exc.headers)
+    if isinstance(exc, MethodNotAllowedException):
+        allow = (exc.headers or {}).get("allow", "")
+        message = Msg("this method is not allowed here; use one of {allowed}", allowed=allow)
+        return ProblemError(405, message, field="method", headers=exc.headers)
+    if exc.status_code >= 500:
+        return ProblemError(exc.status_code, Msg("internal error; the request was not completed"))
+    reason = exc.detail or _title(exc.status_code)
+    message = Msg("the request is not valid ({reason})", reason=reason)
+    return ProblemError(exc.status_code, message, headers=exc.headers)
 
 
 def _problem_response(request: Request[Any, Any, Any], exc: ProblemDetailsException) -> Response[Any]:
@@ -125,11 +243,9 @@ def database_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Res
     if is_lock_wait(exc):
         return _problem_response(request, busy())
     logger.warning("database unavailable: %s", type(exc).__name__)
-    problem = ProblemDetailsException(
-        status_code=HTTP_503_SERVICE_UNAVAILABLE,
-        title=_title(HTTP_503_SERVICE_UNAVAILABLE),
-        detail="database: the database is unavailable; nothing was written, retry later",
-        headers={"Retry-After": "5"},
+    message = Msg("the database is unavailable; nothing was written, retry later")
+    problem = ProblemError(
+        HTTP_503_SERVICE_UNAVAILABLE, message, field="database", headers={"Retry-After": "5"}
     )
     return _problem_response(request, problem)
 
@@ -147,10 +263,8 @@ def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Respons
     if is_database_outage(exc) or is_lock_wait(exc):
         return database_unavailable(request, exc)
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
-    problem = ProblemDetailsException(
-        status_code=HTTP_500_INTERNAL_SERVER_ERROR,
-        title=_title(HTTP_500_INTERNAL_SERVER_ERROR),
-        detail="internal error; the request was not completed",
+    problem = ProblemError(
+        HTTP_500_INTERNAL_SERVER_ERROR, Msg("internal error; the request was not completed")
     )
     return _problem_response(request, problem)
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import msgspec
-from litestar import Response, get
+from litestar import Request, Response, get
 from litestar.di import NamedDependency
 from sqlalchemy import literal, select
 
 from wlbtrack.db import Database
+from wlbtrack.lib.errors import ProblemError
+from wlbtrack.lib.i18n import Msg
 from wlbtrack.lib.responses import problem
 
 
@@ -31,16 +34,14 @@ async def health() -> HealthStatus:
     tags=["operations"],
     responses={503: problem("The database is unreachable")},
 )
-async def ready(database: NamedDependency[Database]) -> Response[HealthStatus]:
+async def ready(
+    request: Request[Any, Any, Any], database: NamedDependency[Database]
+) -> Response[HealthStatus]:
     """200 when a query against the database succeeds within the timeout, 503 otherwise."""
     try:
         async with asyncio.timeout(database.settings.db_timeout + 1):
             async with database.read_sessions() as session:
                 await session.execute(select(literal(1)))
     except Exception:
-        return Response(
-            {"status": 503, "title": "Service Unavailable", "detail": "database: unreachable"},  # type: ignore[arg-type]
-            status_code=503,
-            media_type="application/problem+json",
-        )
+        return ProblemError(503, Msg("unreachable"), field="database").to_response(request)  # type: ignore[return-value]
     return Response(HealthStatus(status="ready"))

@@ -15,6 +15,7 @@ from sqlmodel import Field, SQLModel
 
 from wlbtrack.db import WriteSession
 from wlbtrack.lib.errors import ProblemError
+from wlbtrack.lib.i18n import Msg
 from wlbtrack.lib.tables import insert, table
 from wlbtrack.lib.types import UTCDateTime, utcnow
 
@@ -108,7 +109,7 @@ async def idempotent(
     if key is None:
         return Response(await write(), status_code=status_code)
     if not 1 <= len(key) <= MAX_KEY_LENGTH:
-        raise ProblemError(400, f"{HEADER}: must be 1–{MAX_KEY_LENGTH} characters", field=HEADER)
+        raise ProblemError(400, Msg("must be 1–{max} characters", max=MAX_KEY_LENGTH), field=HEADER)
     request_hash = fingerprint(request, body)
     record_id = await _claim(session, token_id, key, request, request_hash)
     if record_id is None:
@@ -120,7 +121,7 @@ async def idempotent(
             )
         ).one()
         if record.request_hash != request_hash:
-            raise ProblemError(422, f"{HEADER}: this key was used for a different request", field=HEADER)
+            raise ProblemError(422, Msg("this key was used for a different request"), field=HEADER)
         return Response(
             msgspec.json.decode(record.response_body, type=response_type),
             status_code=record.status_code,

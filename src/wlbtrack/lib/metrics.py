@@ -21,6 +21,7 @@ from prometheus_client import Counter, Gauge, Histogram, multiprocess
 from sqlalchemy.pool import Pool, QueuePool
 
 from wlbtrack.lib.errors import ProblemError
+from wlbtrack.lib.i18n import Msg
 
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -114,7 +115,7 @@ def metrics_controller(token: str | None, observe_pool: Callable[[], None]) -> t
         if scheme.lower() != "bearer" or not hmac.compare_digest(sent.strip().encode(), token.encode()):
             raise ProblemError(
                 401,
-                "Authorization: the metrics token is required",
+                Msg("the metrics token is required"),
                 field="Authorization",
                 headers={"WWW-Authenticate": 'Bearer realm="wlbtrack-metrics"'},
             )

@@ -19,11 +19,12 @@ from litestar.dto import AbstractDTO, DTOFieldDefinition
 from litestar.openapi.spec import Reference, Schema
 from litestar.typing import FieldDefinition
 
-from wlbtrack.lib.errors import ProblemError
+from wlbtrack.lib.errors import NUL_PATTERN, ProblemError, decode_message
+from wlbtrack.lib.i18n import Msg
 
 T = TypeVar("T")
 
-NO_NUL = r"^[^\x00]*$"
+NO_NUL = NUL_PATTERN
 MAX_ROW_ID = 2**31 - 1  # the largest id an integer column holds on both databases
 
 Code = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=NO_NUL)]
@@ -34,6 +35,7 @@ FiniteFloat = Annotated[float, msgspec.Meta(ge=-1.7976931348623157e308, le=1.797
 
 _PATH_RE = re.compile(r"at `\$(?P<path>[^`]*)`")
 _UNKNOWN_RE = re.compile(r"(?:unknown|missing required) field `(?P<name>[^`]*)`")
+_PATH_PART = re.compile(r"\[\d+\]|[^.\[\]]+")
 _NON_FINITE = object()
 
 
@@ -69,11 +71,47 @@ def _non_finite_field(raw: bytes) -> str | None:
     return _non_finite_path(document, "")
 
 
+def _unwrap(info: Any) -> Any:
+    """The type under constraints and an `| None`."""
+    while True:
+        if isinstance(info, msgspec.inspect.Metadata):
+            info = info.type
+        elif isinstance(info, msgspec.inspect.UnionType):
+            types = [t for t in info.types if not isinstance(t, msgspec.inspect.NoneType)]
+            if len(types) != 1:
+                return info
+            info = types[0]
+        else:
+            return info
+
+
+def allowed_values(schema: Any, path: str) -> list[str] | None:
+    """The values an enumeration at `path` (like `reports[1].status`) of `schema` allows, if it is one."""
+    info = _unwrap(msgspec.inspect.type_info(schema))
+    for part in _PATH_PART.findall(path):
+        if part.startswith("["):
+            if not isinstance(info, msgspec.inspect.ListType | msgspec.inspect.VarTupleType):
+                return None
+            info = _unwrap(info.item_type)
+        elif isinstance(info, msgspec.inspect.StructType):
+            field = next((f for f in info.fields if f.encode_name == part), None)
+            if field is None:
+                return None
+            info = _unwrap(field.type)
+        else:
+            return None
+    if isinstance(info, msgspec.inspect.EnumType):
+        return [str(member.value) for member in info.cls]
+    if isinstance(info, msgspec.inspect.LiteralType):
+        return [str(value) for value in info.values]
+    return None
+
+
 def _reject_blank(value: Any, path: str) -> None:
     """Text fields must contain something other than white space."""
     if isinstance(value, str):
         if value and not value.strip():
-            raise ProblemError(400, f"{path or 'body'}: must not be blank", field=path or "body")
+            raise ProblemError(400, Msg("must not be blank"), field=path or "body")
     elif isinstance(value, msgspec.Struct):
         for name in value.__struct_fields__:
             _reject_blank(getattr(value, name), f"{path}.{name}" if path else name)
@@ -91,14 +129,14 @@ def decode_strict(raw: bytes, schema: type[T]) -> T:
         data = msgspec.json.decode(raw, type=schema, strict=True)
     except msgspec.ValidationError as exc:
         field = _field_of(str(exc))
-        message = _PATH_RE.sub("", str(exc)).strip(" -")
-        raise ProblemError(400, f"{field}: {message}", field=field) from exc
+        message = decode_message(_PATH_RE.sub("", str(exc)).strip(" -"), allowed_values(schema, field))
+        raise ProblemError(400, message, field=field) from exc
     except msgspec.DecodeError as exc:
         non_finite = _non_finite_field(raw)
         if non_finite is not None:
-            message = f"{non_finite}: NaN and Infinity are not numbers; send a finite number"
+            message = Msg("NaN and Infinity are not numbers; send a finite number")
             raise ProblemError(400, message, field=non_finite) from exc
-        raise ProblemError(400, f"body: malformed JSON ({exc})", field="body") from exc
+        raise ProblemError(400, Msg("malformed JSON ({reason})", reason=str(exc)), field="body") from exc
     _reject_blank(data, "")
     return data
 
@@ -160,13 +198,14 @@ def check_field(schema: type[msgspec.Struct], name: str, value: Any) -> Any:
 
     422 naming `name` when it breaks one; for inputs that arrive one field at a time (spreadsheet cells).
     """
+    field_type = _field_type(schema, name)
     try:
-        result = msgspec.convert(value, type=_field_type(schema, name), strict=True)
+        result = msgspec.convert(value, type=field_type, strict=True)
     except msgspec.ValidationError as exc:
-        message = _PATH_RE.sub("", str(exc)).strip(" -")
-        raise ProblemError(422, f"{name}: {message}", field=name) from exc
+        text = _PATH_RE.sub("", str(exc)).strip(" -")
+        raise ProblemError(422, decode_message(text, allowed_values(field_type, "")), field=name) from exc
     try:
         _reject_blank(result, name)
     except ProblemError as exc:
-        raise ProblemError(422, exc.detail, field=name) from exc
+        raise ProblemError(422, exc.message, field=name) from exc
     return result

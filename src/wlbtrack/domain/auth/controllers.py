@@ -21,6 +21,7 @@ from wlbtrack.domain.auth.services import (
     revoke_token,
 )
 from wlbtrack.lib.errors import ProblemError
+from wlbtrack.lib.i18n import Msg
 from wlbtrack.lib.idempotency import IdempotencyKey, idempotent
 from wlbtrack.lib.responses import errors
 from wlbtrack.lib.validation import MAX_ROW_ID, StrictBody
@@ -59,7 +60,7 @@ class TokenController(Controller):
             try:
                 _, created = await create_token(write_session, data.role, data.department, data.label)
             except TokenError as exc:
-                raise ProblemError(422, str(exc), field=exc.field) from exc
+                raise ProblemError(422, exc.message, field=exc.field) from exc
             return created
 
         async with write_session.begin():
@@ -93,4 +94,4 @@ class TokenController(Controller):
             found = 1 <= token_id <= MAX_ROW_ID and await revoke_token(write_session, token_id)
         tokens.clear()
         if not found:
-            raise ProblemError(404, f"token_id: no token with id {token_id}", field="token_id")
+            raise ProblemError(404, Msg("no token with id {id}", id=token_id), field="token_id")

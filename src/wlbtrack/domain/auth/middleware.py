@@ -8,13 +8,14 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from wlbtrack.domain.auth.services import TokenCache
 from wlbtrack.lib.errors import ProblemError
+from wlbtrack.lib.i18n import Msg
 from wlbtrack.lib.ratelimit import RateLimiter
 
 MAX_TOKEN_LENGTH = 200
 OPEN_PATHS = ("/health", "/ready", "/schema", "/metrics")  # everything else needs a token
 
 
-def _unauthorized(detail: str) -> ProblemError:
+def _unauthorized(detail: Msg) -> ProblemError:
     return ProblemError(
         401, detail, field="Authorization", headers={"WWW-Authenticate": 'Bearer realm="wlbtrack"'}
     )
@@ -53,13 +54,13 @@ class BearerAuth(ASGIMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         header = next((value for name, value in scope["headers"] if name == b"authorization"), None)
         if not header:
-            raise _unauthorized("Authorization: a bearer token is required")
+            raise _unauthorized(Msg("a bearer token is required"))
         token = parse_bearer(header.decode("latin-1"))
         if token is None:
-            raise _unauthorized("Authorization: expected 'Bearer <token>'")
+            raise _unauthorized(Msg("expected 'Bearer <token>'"))
         principal = self.tokens.get(token) or await self.tokens.lookup(token)
         if principal is None:
-            raise _unauthorized("Authorization: unknown or revoked token")
+            raise _unauthorized(Msg("unknown or revoked token"))
         scope["user"] = principal
         scope["auth"] = token
         decision = await self.limiter.check(token) if self.limiter is not None else None
@@ -70,8 +71,12 @@ class BearerAuth(ASGIMiddleware):
             assert self.limiter is not None
             raise ProblemError(
                 429,
-                f"Authorization: this token made more than {self.limiter.rate.limit} requests in "
-                f"{self.limiter.rate.window} s; retry after {decision.headers['Retry-After']} s",
+                Msg(
+                    "this token made more than {limit} requests in {window} s; retry after {retry} s",
+                    limit=self.limiter.rate.limit,
+                    window=self.limiter.rate.window,
+                    retry=decision.headers["Retry-After"],
+                ),
                 field="Authorization",
                 headers=decision.headers,
             )

@@ -16,6 +16,8 @@ from wlbtrack.domain.auth.models import ApiToken, Role
 from wlbtrack.domain.auth.schemas import TokenCreated, TokenPublic
 from wlbtrack.domain.catalogue.models import DEPARTMENT
 from wlbtrack.lib.clock import Clock
+from wlbtrack.lib.errors import one_of
+from wlbtrack.lib.i18n import Msg
 from wlbtrack.lib.tables import table
 from wlbtrack.lib.types import utcnow
 
@@ -40,9 +42,10 @@ class Principal:
 class TokenError(ValueError):
     """A token request that cannot be honoured; `field` names the culprit."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: Msg) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
+        self.message = message
 
 
 def new_token() -> str:
@@ -62,16 +65,16 @@ async def create_token(
     try:
         parsed_role = Role(role)
     except ValueError as exc:
-        raise TokenError("role", f"must be one of {', '.join(r.value for r in Role)}") from exc
+        raise TokenError("role", one_of([r.value for r in Role])) from exc
     department_id: int | None = None
     if parsed_role is Role.DEPARTMENT and department is None:
-        raise TokenError("department", "a department token needs a department code")
+        raise TokenError("department", Msg("a department token needs a department code"))
     if department is not None:
         department_id = (
             await session.execute(select(DEPARTMENT.c.id).where(DEPARTMENT.c.code == department))
         ).scalar_one_or_none()
         if department_id is None:
-            raise TokenError("department", f"no department with code {department!r}")
+            raise TokenError("department", Msg("no department with code {code!r}", code=department))
     token = new_token()
     row = (
         await session.execute(

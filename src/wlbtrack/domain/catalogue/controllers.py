@@ -22,6 +22,7 @@ from wlbtrack.domain.catalogue.schemas import (
 )
 from wlbtrack.domain.catalogue.services import Catalogue
 from wlbtrack.lib.errors import ProblemError
+from wlbtrack.lib.i18n import Msg
 from wlbtrack.lib.responses import NOT_FOUND, READ_ERRORS
 
 CodeFilter = Annotated[str | None, QueryParameter(max_length=64)]
@@ -34,10 +35,18 @@ T = TypeVar("T")
 # while the annotated return type still describes the response in the OpenAPI document.
 
 
+NO_SUCH_CODE = {
+    "campaign": Msg("no campaign with code {code!r}"),
+    "direction": Msg("no direction with code {code!r}"),
+    "guideline": Msg("no guideline with code {code!r}"),
+    "department": Msg("no department with code {code!r}"),
+}
+
+
 def _one(kind: str, items: dict[str, T], code: str) -> T:
     """The item with this code; 404 naming `code` when there is none."""
     if code not in items:
-        raise ProblemError(404, f"code: no {kind} with code {code!r}", field="code")
+        raise ProblemError(404, Msg(NO_SUCH_CODE[kind].template, code=code), field="code")
     return items[code]
 
 

@@ -27,6 +27,7 @@ from wlbtrack.domain.webhooks.services import claim_reminder, emit, scheduled_re
 from wlbtrack.lib import changes, locks
 from wlbtrack.lib.clock import TOKYO, Clock
 from wlbtrack.lib.errors import ProblemError
+from wlbtrack.lib.i18n import Msg
 from wlbtrack.lib.tables import insert, table
 from wlbtrack.lib.types import utcnow
 
@@ -45,7 +46,11 @@ LOCKED_STATES = ("submitted", "approved")
 
 
 class PeriodError(ValueError):
-    """Not a period code."""
+    """Not a period code; `message` says so to people."""
+
+    def __init__(self, message: Msg) -> None:
+        super().__init__(str(message))
+        self.message = message
 
 
 @dataclass(frozen=True, order=True)
@@ -59,7 +64,7 @@ class Period:
     def parse(cls, code: str) -> Period:
         """Parse `YYYY-QN`; raises PeriodError for anything else."""
         if not _PERIOD_RE.fullmatch(code):
-            raise PeriodError(f"{code!r} is not a period code like 2026-Q1")
+            raise PeriodError(Msg("{code!r} is not a period code like 2026-Q1", code=code))
         return cls(int(code[:4]), int(code[6]))
 
     @classmethod
@@ -137,14 +142,22 @@ class PeriodRules:
         if period.fiscal_year < self.first_fiscal_year:
             raise ProblemError(
                 422,
-                f"{name}: {period.code} is before the plan's first fiscal year {self.first_fiscal_year}",
+                Msg(
+                    "{period} is before the plan's first fiscal year {first}",
+                    period=period.code,
+                    first=self.first_fiscal_year,
+                ),
                 field=name,
             )
         current = self.current()
         if period > current:
             raise ProblemError(
                 422,
-                f"{name}: {period.code} has not started yet (the current quarter is {current.code})",
+                Msg(
+                    "{period} has not started yet (the current quarter is {current})",
+                    period=period.code,
+                    current=current.code,
+                ),
                 field=name,
             )
         return period
@@ -166,8 +179,8 @@ class PeriodRules:
         try:
             return Period.parse(code)
         except PeriodError as exc:
-            detail = f"no period {code!r} ({exc})" if status == 404 else str(exc)
-            raise ProblemError(status, f"{name}: {detail}", field=name) from exc
+            detail = Msg("no period {code!r} ({reason})", code=code, reason=exc.message)
+            raise ProblemError(status, detail if status == 404 else exc.message, field=name) from exc
 
     def fiscal_year(self, name: str, year: int) -> int:
         """A fiscal year within the plan's time; 422 naming `name` otherwise."""
@@ -175,7 +188,12 @@ class PeriodRules:
         if not self.first_fiscal_year <= year <= last:
             raise ProblemError(
                 422,
-                f"{name}: {year} is outside the plan's fiscal years {self.first_fiscal_year}–{last}",
+                Msg(
+                    "{year} is outside the plan's fiscal years {first}–{last}",
+                    year=year,
+                    first=self.first_fiscal_year,
+                    last=last,
+                ),
                 field=name,
             )
         return year

@@ -34,7 +34,8 @@ from wlbtrack.domain.progress.schemas import (
 )
 from wlbtrack.domain.progress.services import ProgressService, check_department, check_scope
 from wlbtrack.lib.caching import NOT_MODIFIED
-from wlbtrack.lib.errors import ProblemError
+from wlbtrack.lib.errors import ProblemError, one_of
+from wlbtrack.lib.i18n import Msg
 from wlbtrack.lib.responses import errors
 
 AnyRequest = Request[Any, Any, Any]
@@ -73,7 +74,7 @@ class ProgressController(Controller):
         self, request: AnyRequest, progress: ProgressDep, code: FromPath[str], period: PeriodParam = None
     ) -> Response[CampaignProgress]:
         if code not in progress.catalogue.campaigns:
-            raise ProblemError(404, f"code: no campaign with code {code!r}", field="code")
+            raise ProblemError(404, Msg("no campaign with code {code!r}", code=code), field="code")
         return await progress.at_period(request, period, partial(services.campaign, code=code))
 
     @progress_get(
@@ -222,7 +223,7 @@ class ExportQuery:
     def filters(self, progress: ProgressService) -> export.Filters:
         """The validated filters; 400/422 naming the offending parameter."""
         if self.format not in EXPORT_FORMATS:
-            raise ProblemError(422, f"format: must be one of {', '.join(EXPORT_FORMATS)}", field="format")
+            raise ProblemError(422, one_of(list(EXPORT_FORMATS)), field="format")
         first, last = progress.range(self.first, self.last)
         catalogue = progress.catalogue
         check_scope(catalogue, self.campaign, None)

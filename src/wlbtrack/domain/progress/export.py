@@ -43,6 +43,7 @@ from wlbtrack.domain.progress.schemas import (
 )
 from wlbtrack.domain.reporting.models import INDICATOR, REPORT, VALUE
 from wlbtrack.lib.errors import ProblemError
+from wlbtrack.lib.i18n import Msg
 from wlbtrack.lib.tables import Rows
 
 CSV_BATCH = 1000
@@ -56,7 +57,7 @@ Key = tuple[Any, ...]
 Int64 = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
 # A cursor's period: the period code pattern (no NUL or other stray byte), checked against the plan below
 PeriodCode = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{4}-Q[1-4]$")]
-NOT_A_CURSOR = "cursor: not a cursor issued by this export"
+NOT_A_CURSOR = Msg("not a cursor issued by this export")
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ from wlbtrack.domain.progress.schemas import (
 )
 from wlbtrack.lib.caching import Conditional, ResponseCache
 from wlbtrack.lib.errors import ProblemError
+from wlbtrack.lib.i18n import Msg
 
 T = TypeVar("T")
 MAX_SERIES_PERIODS = 40
@@ -294,26 +295,34 @@ async def series(
 def check_order(first: Period | None, last: Period | None) -> None:
     """422 unless `from` ≤ `to`."""
     if first is not None and last is not None and first > last:
-        raise ProblemError(422, f"from: {first.code} is after to ({last.code})", field="from")
+        raise ProblemError(
+            422, Msg("{first} is after to ({last})", first=first.code, last=last.code), field="from"
+        )
 
 
 def check_scope(catalogue: Catalogue, campaign: str | None, direction: str | None) -> None:
     """422 for an unknown campaign or direction code, or a direction outside the campaign."""
     if campaign is not None and campaign not in catalogue.campaigns:
-        raise ProblemError(422, f"campaign: no campaign with code {campaign!r}", field="campaign")
+        raise ProblemError(422, Msg("no campaign with code {code!r}", code=campaign), field="campaign")
     if direction is not None:
         if direction not in catalogue.directions:
-            raise ProblemError(422, f"direction: no direction with code {direction!r}", field="direction")
+            raise ProblemError(422, Msg("no direction with code {code!r}", code=direction), field="direction")
         if campaign is not None and catalogue.directions[direction].campaign != campaign:
             raise ProblemError(
-                422, f"direction: {direction} is not a direction of campaign {campaign}", field="direction"
+                422,
+                Msg(
+                    "{direction} is not a direction of campaign {campaign}",
+                    direction=direction,
+                    campaign=campaign,
+                ),
+                field="direction",
             )
 
 
 def check_department(catalogue: Catalogue, department: str | None) -> None:
     """422 for an unknown department code."""
     if department is not None and department not in catalogue.departments:
-        raise ProblemError(422, f"department: no department with code {department!r}", field="department")
+        raise ProblemError(422, Msg("no department with code {code!r}", code=department), field="department")
 
 
 class ProgressService:
@@ -354,8 +363,13 @@ class ProgressService:
         if len(periods) > MAX_SERIES_PERIODS:
             raise ProblemError(
                 422,
-                f"to: the range {first.code}..{last.code} has {len(periods)} periods, "
-                f"at most {MAX_SERIES_PERIODS} are allowed",
+                Msg(
+                    "the range {first}..{last} has {count} periods, at most {max} are allowed",
+                    first=first.code,
+                    last=last.code,
+                    count=len(periods),
+                    max=MAX_SERIES_PERIODS,
+                ),
                 field="to",
             )
         return [period.code for period in periods]

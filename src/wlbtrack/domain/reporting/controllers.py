@@ -56,6 +56,7 @@ from wlbtrack.domain.reporting.services import (
     write_quarter,
 )
 from wlbtrack.lib.errors import ProblemError
+from wlbtrack.lib.i18n import Msg
 from wlbtrack.lib.idempotency import IdempotencyKey, idempotent
 from wlbtrack.lib.metrics import record_submission
 from wlbtrack.lib.responses import errors
@@ -73,7 +74,7 @@ READ_ERRORS = errors(404, 422)
 def guideline_id(catalogue: Catalogue, code: str) -> int:
     """The id of a guideline in the path; 404 when there is none."""
     if code not in catalogue.guideline_ids:
-        raise ProblemError(404, f"code: no guideline with code {code!r}", field="code")
+        raise ProblemError(404, Msg("no guideline with code {code!r}", code=code), field="code")
     return catalogue.guideline_ids[code]
 
 
@@ -82,7 +83,7 @@ def department_filter(catalogue: Catalogue, code: str | None) -> int | None:
     if code is None:
         return None
     if code not in catalogue.department_ids:
-        raise ProblemError(400, f"department: no department with code {code!r}", field="department")
+        raise ProblemError(400, Msg("no department with code {code!r}", code=code), field="department")
     return catalogue.department_ids[code]
 
 
@@ -100,7 +101,7 @@ async def indicator_row(session: AsyncSession, indicator_id: int) -> Row[Any]:
     """An indicator by the id in the path; 404 when there is none."""
     row = await queries.get_indicator(session, indicator_id)
     if row is None:
-        raise ProblemError(404, f"indicator_id: no indicator with id {indicator_id}", field="indicator_id")
+        raise ProblemError(404, Msg("no indicator with id {id}", id=indicator_id), field="indicator_id")
     return row
 
 
@@ -232,7 +233,7 @@ class GuidelineIndicatorController(Controller):
         async def write() -> IndicatorPublic:
             department = acting_for_guideline(principal, catalogue, code, data.department)
             if data.target == data.baseline:
-                raise ProblemError(422, "target: must differ from baseline", field="target")
+                raise ProblemError(422, Msg("must differ from baseline"), field="target")
             definition = {
                 "name": data.name,
                 "unit": data.unit,
@@ -268,7 +269,9 @@ class IndicatorController(Controller):
         guideline_filter = None
         if guideline is not None:
             if guideline not in catalogue.guideline_ids:
-                raise ProblemError(400, f"guideline: no guideline with code {guideline!r}", field="guideline")
+                raise ProblemError(
+                    400, Msg("no guideline with code {code!r}", code=guideline), field="guideline"
+                )
             guideline_filter = catalogue.guideline_ids[guideline]
         rows = await queries.list_indicators(
             session, guideline_filter, department_filter(catalogue, department)
@@ -306,12 +309,14 @@ class IndicatorController(Controller):
             if getattr(data, name) is not msgspec.UNSET
         }
         if not changed:
-            raise ProblemError(422, "body: give at least one of name, unit, target", field="body")
+            raise ProblemError(
+                422, Msg("give at least one of {fields}", fields=["name", "unit", "target"]), field="body"
+            )
         async with write_session.begin():
             row = await indicator_row(write_session, indicator_id)
             may_change(principal, catalogue, row.department_id)
             if changed.get("target") == row.baseline:
-                raise ProblemError(422, "target: must differ from baseline", field="target")
+                raise ProblemError(422, Msg("must differ from baseline"), field="target")
             updated = await change_indicator(write_session, principal, indicator_id, changed)
         return indicator_public(catalogue, updated)
 

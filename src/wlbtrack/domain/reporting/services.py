@@ -49,7 +49,8 @@ from wlbtrack.domain.reporting.schemas import (
     ValuePublic,
 )
 from wlbtrack.lib import changes, locks
-from wlbtrack.lib.errors import ProblemError
+from wlbtrack.lib.errors import ProblemError, joined
+from wlbtrack.lib.i18n import Msg
 from wlbtrack.lib.tables import foreign_key_to, insert
 from wlbtrack.lib.types import utcnow
 
@@ -75,17 +76,19 @@ def acting_department(
         if requested is not None and requested != principal.department:
             raise ProblemError(
                 403,
-                f"department: a token of {principal.department} cannot write for {requested}",
+                Msg(
+                    "a token of {own} cannot write for {department}",
+                    own=principal.department,
+                    department=requested,
+                ),
                 field="department",
             )
         return principal.department
     department = requested or default
     if department is None:
-        raise ProblemError(
-            422, "department: an admin must name the department it writes for", field="department"
-        )
+        raise ProblemError(422, Msg("an admin must name the department it writes for"), field="department")
     if department not in catalogue.departments:
-        raise ProblemError(422, f"department: no department with code {department!r}", field="department")
+        raise ProblemError(422, Msg("no department with code {code!r}", code=department), field="department")
     return department
 
 
@@ -97,7 +100,13 @@ def ensure_responsible(
         return
     status = 403 if principal.role is Role.DEPARTMENT else 422
     raise ProblemError(
-        status, f"{field}: {department} is not responsible for guideline {guideline}", field=field
+        status,
+        Msg(
+            "{department} is not responsible for guideline {guideline}",
+            department=department,
+            guideline=guideline,
+        ),
+        field=field,
     )
 
 
@@ -107,7 +116,13 @@ def ensure_owns(principal: Principal, indicator_department: str, department: str
         return
     status = 403 if principal.role is Role.DEPARTMENT else 422
     raise ProblemError(
-        status, f"{field}: the indicator belongs to {indicator_department}, not {department}", field=field
+        status,
+        Msg(
+            "the indicator belongs to {owner}, not {department}",
+            owner=indicator_department,
+            department=department,
+        ),
+        field=field,
     )
 
 
@@ -346,7 +361,7 @@ class Where:
     column: str | None = None
     cell: str | None = None
 
-    def error(self, message: str) -> dict[str, Any]:
+    def error(self, message: Msg) -> dict[str, Any]:
         """The `errors[]` entry: `{field, message}`, in a file also `sheet, row, column, cell`."""
         if self.sheet is None:
             return {"field": self.field, "message": message}
@@ -359,25 +374,30 @@ class Where:
             "message": message,
         }
 
-    def text(self, message: str) -> str:
+    def text(self, message: Msg) -> Msg:
         """The problem's `detail` part for this input."""
-        place = self.cell or (f"{self.sheet} row {self.row}" if self.row is not None else self.sheet)
-        return f"{self.field}: {message}" if place is None else f"{place} {self.field}: {message}"
+        place: str | Msg | None = self.cell
+        if place is None and self.sheet is not None:
+            place = (
+                self.sheet if self.row is None else Msg("{sheet} row {row}", sheet=self.sheet, row=self.row)
+            )
+        if place is None:
+            return Msg("{field}: {message}", field=self.field, message=message)
+        return Msg("{place} {field}: {message}", place=place, field=self.field, message=message)
 
 
 class Problems:
     """Every problem found in a submission, reported together."""
 
     def __init__(self) -> None:
-        self.found: list[tuple[int, Where, str]] = []
+        self.found: list[tuple[int, Where, Msg]] = []
 
-    def add(self, status: int, where: Where | str, message: str) -> None:
+    def add(self, status: int, where: Where | str, message: Msg) -> None:
         self.found.append((status, Where(where) if isinstance(where, str) else where, message))
 
     def keep(self, problem: ProblemError, where: Where | None = None) -> None:
-        """Keep a problem raised by a rule (its detail reads `field: message`), at `where` if given."""
-        field = problem.extra.get("field", "body") if isinstance(problem.extra, dict) else "body"
-        self.add(problem.status_code, where or field, problem.detail.removeprefix(f"{field}: "))
+        """Keep a problem raised by a rule (its message, without its field), at `where` if given."""
+        self.add(problem.status_code, where or problem.field or "body", problem.message)
 
     def check(self, rule: Callable[..., T], *args: Any, where: Where | None = None) -> T | None:
         """Run a rule that raises ProblemError; keep its problem and return None when it fails."""
@@ -393,9 +413,13 @@ class Problems:
             return
         status = 403 if all(status == 403 for status, _, _ in self.found) else 422
         details = [where.text(message) for _, where, message in self.found]
-        detail = "; ".join(details[:DETAIL_ITEMS])
+        detail = joined(details[:DETAIL_ITEMS])
         if len(details) > DETAIL_ITEMS:
-            detail += f"; and {len(details) - DETAIL_ITEMS} more (see errors)"
+            detail = Msg(
+                "{problems}; and {count} more (see errors)",
+                problems=detail,
+                count=len(details) - DETAIL_ITEMS,
+            )
         errors = [where.error(message) for _, where, message in self.found]
         raise ProblemError(status, detail, errors=errors)
 
@@ -480,9 +504,9 @@ async def check_items(
     for report in reports:
         where = report.where
         if report.guideline not in catalogue.guidelines:
-            problems.add(422, where, f"no guideline with code {report.guideline!r}")
+            problems.add(422, where, Msg("no guideline with code {code!r}", code=report.guideline))
         elif report.guideline in seen_guidelines:
-            problems.add(422, where, f"guideline {report.guideline} appears more than once")
+            problems.add(422, where, Msg("guideline {code} appears more than once", code=report.guideline))
         elif department is not None:
             problems.check(
                 ensure_responsible,
@@ -500,9 +524,9 @@ async def check_items(
     for value in values:
         where = value.where
         if value.indicator not in owners:
-            problems.add(422, where, f"no indicator with id {value.indicator}")
+            problems.add(422, where, Msg("no indicator with id {id}", id=value.indicator))
         elif value.indicator in seen_indicators:
-            problems.add(422, where, f"indicator {value.indicator} appears more than once")
+            problems.add(422, where, Msg("indicator {id} appears more than once", id=value.indicator))
         elif department is not None:
             owner = catalogue.department_code(owners[value.indicator])
             problems.check(ensure_owns, principal, owner, department, where.field, where=where)
@@ -546,7 +570,7 @@ async def submit(
         session, catalogue, principal, periods, body.period, body.department, problems
     )
     if not body.reports and not body.values:
-        problems.add(422, "reports", "a submission needs at least one report or value")
+        problems.add(422, "reports", Msg("a submission needs at least one report or value"))
     reports = [
         ReportItem(r.guideline, r.status, r.summary, Where(f"reports[{index}].guideline"))
         for index, r in enumerate(body.reports)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from wlbtrack.domain.periods.services import Period, PeriodError
 from wlbtrack.domain.progress.schemas import from_csv_text
 from wlbtrack.domain.spreadsheets.schemas import STATUS_LABELS
+from wlbtrack.lib.i18n import Msg
 
 
 class Kind(enum.Enum):
@@ -37,7 +38,11 @@ EMPTY = Cell(Kind.EMPTY)
 
 
 class CellError(ValueError):
-    """The cell's content is not what its column needs; the message says why."""
+    """The cell's content is not what its column needs; `message` says why."""
+
+    def __init__(self, message: Msg) -> None:
+        super().__init__(str(message))
+        self.message = message
 
 
 STATUS_CODES = {
@@ -70,18 +75,22 @@ def is_empty(cell: Cell) -> bool:
     return cell.kind is Kind.EMPTY or (cell.kind is Kind.TEXT and not str(cell.value).strip())
 
 
-def _unusable(cell: Cell, wanted: str) -> CellError | None:
+def _unusable(cell: Cell, wanted: Msg) -> CellError | None:
     """The error for a cell that can hold no usable content, whatever its column."""
     if cell.kind is Kind.FORMULA:
         return CellError(
-            "a formula without a calculated value; open the file in Excel, save it, and upload it again"
+            Msg("a formula without a calculated value; open the file in Excel, save it, and upload it again")
         )
     if cell.kind is Kind.ERROR:
-        return CellError(f"the cell holds the error {cell.value}; enter {wanted}")
+        return CellError(
+            Msg("the cell holds the error {error}; enter {wanted}", error=cell.value, wanted=wanted)
+        )
     if cell.kind is Kind.DATE:
-        return CellError(f"a date where {wanted} belongs")
+        return CellError(Msg("a date where {wanted} belongs", wanted=wanted))
     if cell.kind is Kind.BOOL:
-        return CellError(f"{'TRUE' if cell.value else 'FALSE'} where {wanted} belongs")
+        return CellError(
+            Msg("{value} where {wanted} belongs", value="TRUE" if cell.value else "FALSE", wanted=wanted)
+        )
     return None
 
 
@@ -89,7 +98,7 @@ def text(cell: Cell) -> str | None:
     """Text as entered, without the CSV export's formula escaping (one leading ' removed); None if empty."""
     if is_empty(cell):
         return None
-    problem = _unusable(cell, "text")
+    problem = _unusable(cell, Msg("text"))
     if problem is not None:
         raise problem
     if cell.kind is Kind.NUMBER:
@@ -117,7 +126,7 @@ def period(cell: Cell) -> str | None:
     try:
         return _period_code(value)
     except PeriodError as exc:
-        raise CellError(str(exc)) from exc
+        raise CellError(exc.message) from exc
 
 
 def status(cell: Cell) -> str | None:
@@ -127,8 +136,14 @@ def status(cell: Cell) -> str | None:
         return None
     found = STATUS_CODES.get(value) or STATUS_CODES.get(value.lower())
     if found is None:
-        labels = "、".join(STATUS_LABELS.values())
-        raise CellError(f"{value!r} is not a status; use one of {labels} (or {', '.join(STATUS_LABELS)})")
+        raise CellError(
+            Msg(
+                "{value!r} is not a status; use one of {labels} (or {codes})",
+                value=value,
+                labels="、".join(STATUS_LABELS.values()),
+                codes=list(STATUS_LABELS),
+            )
+        )
     return found
 
 
@@ -141,7 +156,7 @@ def number(cell: Cell) -> float | None:
     """A number: a numeric cell, or text such as 1320, 1,320, １，３２０, －5 or 1.5e3; None if empty."""
     if is_empty(cell):
         return None
-    problem = _unusable(cell, "a number")
+    problem = _unusable(cell, Msg("a number"))
     if problem is not None:
         raise problem
     if cell.kind is Kind.NUMBER:
@@ -154,23 +169,23 @@ def number(cell: Cell) -> float | None:
         return float(value)
     if _GROUPED.fullmatch(value):
         return float(value.replace(",", ""))
-    raise CellError(f"{raw.strip()!r} is not a number")
+    raise CellError(Msg("{value!r} is not a number", value=raw.strip()))
 
 
 def integer(cell: Cell) -> int | None:
     """A whole number such as an indicator id: a numeric cell without a fraction, or digits; None if empty."""
     if is_empty(cell):
         return None
-    problem = _unusable(cell, "a whole number")
+    problem = _unusable(cell, Msg("a whole number"))
     if problem is not None:
         raise problem
     if cell.kind is Kind.NUMBER:
         value = float(cell.value or 0)
         if not value.is_integer():
-            raise CellError(f"{value!r} is not a whole number")
+            raise CellError(Msg("{value!r} is not a whole number", value=value))
         return int(value)
     raw = str(cell.value)
     normalised = _normalised(raw)
     if not _INTEGER.fullmatch(normalised):
-        raise CellError(f"{raw.strip()!r} is not a whole number")
+        raise CellError(Msg("{value!r} is not a whole number", value=raw.strip()))
     return int(normalised)

@@ -41,6 +41,7 @@ from wlbtrack.domain.spreadsheets.schemas import (
     Upload,
 )
 from wlbtrack.lib.errors import ProblemError
+from wlbtrack.lib.i18n import Msg
 from wlbtrack.lib.idempotency import IdempotencyKey, idempotent
 from wlbtrack.lib.metrics import record_submission
 from wlbtrack.lib.responses import errors, problem
@@ -112,16 +113,14 @@ async def read_upload(request: AnyRequest) -> Upload:
     try:
         body = await request.body()
     except RequestEntityTooLarge as exc:
-        raise too_large("the request body") from exc
+        raise too_large(Msg("the request body")) from exc
     media_type, options = request.content_type
     if media_type == RequestEncodingType.MULTI_PART:
         if not options.get("boundary"):
-            raise ProblemError(
-                400, "Content-Type: multipart/form-data without a boundary", field="Content-Type"
-            )
+            raise ProblemError(400, Msg("multipart/form-data without a boundary"), field="Content-Type")
         upload = (await request.form()).get("file")
         if not isinstance(upload, UploadFile):
-            raise ProblemError(400, "file: the multipart form has no file in the field `file`", field="file")
+            raise ProblemError(400, Msg("the multipart form has no file in the field `file`"), field="file")
         try:
             content = await upload.read(MAX_FILE_BYTES + 1)
         finally:
@@ -130,8 +129,13 @@ async def read_upload(request: AnyRequest) -> Upload:
     if media_type not in RAW_MEDIA_TYPES:
         raise ProblemError(
             415,
-            f"Content-Type: {media_type or 'none'} is not accepted; send multipart/form-data with the field "
-            f"`file`, or the file itself as {XLSX_MEDIA_TYPE} or {CSV_MEDIA_TYPE}",
+            Msg(
+                "{media_type} is not accepted; send multipart/form-data with the field `file`, "
+                "or the file itself as {xlsx} or {csv}",
+                media_type=media_type or "none",
+                xlsx=XLSX_MEDIA_TYPE,
+                csv=CSV_MEDIA_TYPE,
+            ),
             field="Content-Type",
         )
     return Upload(body, "upload.xlsx" if media_type == XLSX_MEDIA_TYPE else "upload.csv")
@@ -167,11 +171,17 @@ class TemplateController(Controller):
         department's workbook.
         """
         if department not in catalogue.departments:
-            raise ProblemError(404, f"department: no department with code {department!r}", field="department")
+            raise ProblemError(
+                404, Msg("no department with code {code!r}", code=department), field="department"
+            )
         if principal.role is Role.DEPARTMENT and principal.department != department:
             raise ProblemError(
                 403,
-                f"department: a token of {principal.department} cannot fetch {department}'s workbook",
+                Msg(
+                    "a token of {own} cannot fetch {department}'s workbook",
+                    own=principal.department,
+                    department=department,
+                ),
                 field="department",
             )
         chosen = periods.parse_optional("period", period) or periods.current()

@@ -42,6 +42,7 @@ from wlbtrack.domain.spreadsheets.schemas import (
     SheetKind,
 )
 from wlbtrack.lib.errors import ProblemError
+from wlbtrack.lib.i18n import Msg
 
 MAX_EXPANDED_BYTES = 64_000_000  # a workbook's parts, uncompressed, together
 MAX_PARTS = 1_000
@@ -74,13 +75,15 @@ class Sheet:
     rows: Iterator[tuple[int, list[Cell]]]  # (spreadsheet row number, cells); rows without content left out
 
 
-def _problem(status: int, filename: str, message: str) -> ProblemError:
-    return ProblemError(status, f"file: {filename}: {message}", field="file")
+def _problem(status: int, filename: str | Msg, message: Msg) -> ProblemError:
+    return ProblemError(
+        status, Msg("{filename}: {problem}", filename=filename, problem=message), field="file"
+    )
 
 
-def too_large(filename: str) -> ProblemError:
+def too_large(filename: str | Msg) -> ProblemError:
     """413 for a file over the size limit."""
-    return _problem(413, filename, f"larger than the {MAX_FILE_BYTES // 1_000_000} MB limit")
+    return _problem(413, filename, Msg("larger than the {limit} MB limit", limit=MAX_FILE_BYTES // 1_000_000))
 
 
 def _width(cells: list[Cell]) -> int:
@@ -102,11 +105,21 @@ def _limited(
             continue
         if width > MAX_COLUMNS:
             raise _problem(
-                413, filename, f"{sheet} row {number} uses {width} columns; at most {MAX_COLUMNS} are read"
+                413,
+                filename,
+                Msg(
+                    "{sheet} row {row} uses {width} columns; at most {max} are read",
+                    sheet=sheet,
+                    row=number,
+                    width=width,
+                    max=MAX_COLUMNS,
+                ),
             )
         count += 1
         if count > MAX_ROWS:
-            raise _problem(413, filename, f"{sheet} has more than {MAX_ROWS:,} rows")
+            raise _problem(
+                413, filename, Msg("{sheet} has more than {max:,} rows", sheet=sheet, max=MAX_ROWS)
+            )
         yield number, cells
 
 
@@ -123,12 +136,12 @@ def open_upload(content: bytes, filename: str) -> Iterator[list[Sheet]]:
         raise _problem(
             415,
             filename,
-            "a legacy .xls or password-protected workbook; save it as .xlsx (Excel ブック), no password",
+            Msg("a legacy .xls or password-protected workbook; save it as .xlsx (Excel ブック), no password"),
         )
     if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise _problem(422, filename, "UTF-16 text; save it as CSV UTF-8 or CSV (コンマ区切り)")
+        raise _problem(422, filename, Msg("UTF-16 text; save it as CSV UTF-8 or CSV (コンマ区切り)"))
     if content.startswith(NOT_TEXT_MAGIC) or b"\x00" in content[:SNIFF_BYTES]:
-        raise _problem(415, filename, "not an .xlsx workbook or a CSV file")
+        raise _problem(415, filename, Msg("not an .xlsx workbook or a CSV file"))
     yield [_csv_sheet(_decode(content, filename), filename)]
 
 
@@ -142,7 +155,7 @@ def _decode(content: bytes, filename: str) -> str:
             return content[len(codecs.BOM_UTF8) :].decode("utf-8")
         except UnicodeDecodeError as exc:
             raise _problem(
-                422, filename, f"starts with a UTF-8 BOM but byte {exc.start} is not UTF-8"
+                422, filename, Msg("starts with a UTF-8 BOM but byte {byte} is not UTF-8", byte=exc.start)
             ) from exc
     try:
         return content.decode("utf-8")
@@ -154,8 +167,11 @@ def _decode(content: bytes, filename: str) -> str:
         raise _problem(
             422,
             filename,
-            f"neither UTF-8 nor Shift_JIS (cp932) text (byte {exc.start} fits neither); "
-            "save it as CSV UTF-8 or CSV (コンマ区切り)",
+            Msg(
+                "neither UTF-8 nor Shift_JIS (cp932) text (byte {byte} fits neither); "
+                "save it as CSV UTF-8 or CSV (コンマ区切り)",
+                byte=exc.start,
+            ),
         ) from exc
 
 
@@ -169,8 +185,12 @@ def _csv_kind(header: list[Cell], filename: str) -> SheetKind:
     raise _problem(
         422,
         filename,
-        "the first row holds neither the reports nor the values export's column keys (reports need "
-        f"{', '.join(REQUIRED['reports'])}; values need {', '.join(REQUIRED['values'])})",
+        Msg(
+            "the first row holds neither the reports nor the values export's column keys (reports need "
+            "{reports}; values need {values})",
+            reports=list(REQUIRED["reports"]),
+            values=list(REQUIRED["values"]),
+        ),
     )
 
 
@@ -183,12 +203,17 @@ def _csv_sheet(text: str, filename: str) -> Sheet:
     try:
         first = next(records, None)
     except csv.Error as exc:
-        raise _problem(422, filename, f"row 1 is not valid CSV ({exc})") from exc
+        raise _problem(
+            422, filename, Msg("row {row} is not valid CSV ({reason})", row=1, reason=str(exc))
+        ) from exc
     if first is None:
-        raise _problem(422, filename, "the file is empty")
+        raise _problem(422, filename, Msg("the file is empty"))
     header = cells(first)
     if _width(header) > MAX_COLUMNS:
-        raise _problem(413, filename, f"row 1 uses {_width(header)} columns; at most {MAX_COLUMNS} are read")
+        message = Msg(
+            "row 1 uses {width} columns; at most {max} are read", width=_width(header), max=MAX_COLUMNS
+        )
+        raise _problem(413, filename, message)
     kind = _csv_kind(header, filename)
 
     def rows() -> Iterator[tuple[int, list[Cell]]]:
@@ -198,7 +223,9 @@ def _csv_sheet(text: str, filename: str) -> Sheet:
                 number += 1
                 yield number, cells(record)
         except csv.Error as exc:
-            raise _problem(422, filename, f"row {number + 1} is not valid CSV ({exc})") from exc
+            raise _problem(
+                422, filename, Msg("row {row} is not valid CSV ({reason})", row=number + 1, reason=str(exc))
+            ) from exc
 
     return Sheet(kind, kind, header, _limited(filename, kind, rows()))
 
@@ -212,21 +239,24 @@ def _check_archive(content: bytes, filename: str) -> zipfile.ZipFile:
         archive = zipfile.ZipFile(io.BytesIO(content))
         parts = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
-        raise _problem(415, filename, "a damaged zip archive, not an .xlsx workbook") from exc
+        raise _problem(415, filename, Msg("a damaged zip archive, not an .xlsx workbook")) from exc
     names = {part.filename for part in parts}
     if "[Content_Types].xml" not in names or not any(name.startswith("xl/") for name in names):
         raise _problem(
-            415, filename, "a zip archive but not an .xlsx workbook; save it as .xlsx (Excel ブック)"
+            415, filename, Msg("a zip archive but not an .xlsx workbook; save it as .xlsx (Excel ブック)")
         )
     if len(parts) > MAX_PARTS:
-        raise _problem(413, filename, f"the workbook has more than {MAX_PARTS} parts")
+        raise _problem(413, filename, Msg("the workbook has more than {max} parts", max=MAX_PARTS))
     expanded = sum(part.file_size for part in parts)
     if expanded > MAX_EXPANDED_BYTES:
         raise _problem(
             413,
             filename,
-            f"the workbook expands to {expanded:,} bytes, more than the {MAX_EXPANDED_BYTES // 1_000_000} MB "
-            "limit (a zip bomb?)",
+            Msg(
+                "the workbook expands to {size:,} bytes, more than the {limit} MB limit (a zip bomb?)",
+                size=expanded,
+                limit=MAX_EXPANDED_BYTES // 1_000_000,
+            ),
         )
     return archive
 
@@ -301,7 +331,9 @@ def _scan(archive: zipfile.ZipFile, filename: str) -> Scan:
             continue
         xml = _read_part(archive, part)
         if DECLARATION.search(xml):
-            raise _problem(422, filename, "the workbook's XML declares entities or a DTD, which are refused")
+            raise _problem(
+                422, filename, Msg("the workbook's XML declares entities or a DTD, which are refused")
+            )
         if part.filename.startswith("xl/worksheets/"):
             formulas = formulas or _has_formula(xml)
             plain = plain and _plain_sheet(xml)
@@ -313,9 +345,13 @@ def _unreadable(filename: str, exc: Exception) -> ProblemError:
     cause: BaseException | None = exc
     while cause is not None:  # openpyxl wraps what the XML parser raised
         if isinstance(cause, DefusedXmlException):
-            return _problem(422, filename, "the workbook's XML declares entities or a DTD, which are refused")
+            return _problem(
+                422, filename, Msg("the workbook's XML declares entities or a DTD, which are refused")
+            )
         cause = cause.__cause__ or cause.__context__
-    return _problem(422, filename, f"could not be read as an .xlsx workbook ({type(exc).__name__})")
+    return _problem(
+        422, filename, Msg("could not be read as an .xlsx workbook ({reason})", reason=type(exc).__name__)
+    )
 
 
 def _cell(value: Any, data_type: str, formula: bool) -> Cell:
@@ -431,17 +467,26 @@ def _choose(book: _CalamineBook | _OpenpyxlBook, filename: str) -> dict[SheetKin
             continue
         if kind in chosen:
             raise _problem(
-                422, filename, f"sheets {chosen[kind]!r} and {name!r} both hold {kind}; keep one of them"
+                422,
+                filename,
+                Msg(
+                    "sheets {first!r} and {second!r} both hold {kind}; keep one of them",
+                    first=chosen[kind],
+                    second=name,
+                    kind=kind,
+                ),
             )
         if name not in book.worksheets:
-            raise _problem(422, filename, f"{name!r} is a chart sheet, not a worksheet")
+            raise _problem(422, filename, Msg("{name!r} is a chart sheet, not a worksheet", name=name))
         chosen[kind] = name
     if not chosen:
         raise _problem(
             422,
             filename,
-            "no sheet named reports (報告) or values (指標); "
-            f"the workbook has {', '.join(repr(n) for n in book.names)}",
+            Msg(
+                "no sheet named reports (報告) or values (指標); the workbook has {names}",
+                names=[repr(n) for n in book.names],
+            ),
         )
     return chosen
 
@@ -471,7 +516,13 @@ def _open_workbook(content: bytes, filename: str) -> Iterator[list[Sheet]]:
                     raise _problem(
                         413,
                         filename,
-                        f"{name} row 1 uses {_width(header)} columns; at most {MAX_COLUMNS} are read",
+                        Msg(
+                            "{sheet} row {row} uses {width} columns; at most {max} are read",
+                            sheet=name,
+                            row=1,
+                            width=_width(header),
+                            max=MAX_COLUMNS,
+                        ),
                     )
                 sheets.append(Sheet(kind, name, header, _limited(filename, name, rows)))
             yield sheets

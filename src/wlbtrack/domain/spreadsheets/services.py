@@ -43,6 +43,7 @@ from wlbtrack.domain.spreadsheets.schemas import (
 )
 from wlbtrack.domain.spreadsheets.workbook import template
 from wlbtrack.lib.errors import ProblemError
+from wlbtrack.lib.i18n import Msg
 from wlbtrack.lib.validation import check_field
 
 # Each cell the import reads: how it is parsed, and which batch field's rules it must then meet.
@@ -101,7 +102,9 @@ def _header(sheet: Sheet, problems: Problems) -> dict[str, int] | None:
         key = str(cell.value).strip()
         if key in columns:
             problems.add(
-                422, _where(sheet.name, key, 1, index), f"the column key {key} appears twice in row 1"
+                422,
+                _where(sheet.name, key, 1, index),
+                Msg("the column key {key} appears twice in row 1", key=key),
             )
         columns.setdefault(key, index)
     missing = [key for key in REQUIRED[sheet.kind] if key not in columns]
@@ -109,12 +112,16 @@ def _header(sheet: Sheet, problems: Problems) -> dict[str, int] | None:
         problems.add(
             422,
             _where(sheet.name, key, 1, None),
-            f"no column {key}: row 1 must hold the column keys ({', '.join(REQUIRED[sheet.kind])} are read)",
+            Msg(
+                "no column {key}: row 1 must hold the column keys ({keys} are read)",
+                key=key,
+                keys=list(REQUIRED[sheet.kind]),
+            ),
         )
     return None if missing else columns
 
 
-def _parsed(key: str, cell: Cell) -> tuple[Any, str | None]:
+def _parsed(key: str, cell: Cell) -> tuple[Any, Msg | None]:
     """The cell's value by its column's rule and the batch field's rules, or why it is wrong."""
     parse, schema, name = RULES[key]
     try:
@@ -122,14 +129,14 @@ def _parsed(key: str, cell: Cell) -> tuple[Any, str | None]:
         if value is not None and schema is not None:
             value = check_field(schema, name, value)
     except CellError as exc:
-        return None, str(exc)
+        return None, exc.message
     except ProblemError as exc:
-        return None, exc.detail.removeprefix(f"{name}: ")
+        return None, exc.message
     return value, None
 
 
 REPEATED = frozenset({"period", "department", "guideline", "status"})  # few distinct values: parsed once each
-Memo = dict[tuple[str, Kind, Any], tuple[Any, str | None]]
+Memo = dict[tuple[str, Kind, Any], tuple[Any, Msg | None]]
 
 
 def _parse_cell(line: Line, key: str, cell: Cell, problems: Problems, memo: Memo) -> None:
@@ -170,16 +177,16 @@ def _line(
             if line.skipped
             else ("period", "department", "guideline", "status", "summary")
         )
-        empty = "empty; a report needs both status and summary (leave both empty to skip the row)"
+        empty = Msg("empty; a report needs both status and summary (leave both empty to skip the row)")
     else:
         line.skipped = cells.is_empty(read["value"])
         needed = (
             ("period", "department") if line.skipped else ("period", "department", "indicator_id", "value")
         )
-        empty = "empty"
+        empty = Msg("empty")
     for key in needed:
         if cells.is_empty(read[key]):
-            problems.add(422, line.at(key), empty if key in ("status", "summary") else "empty")
+            problems.add(422, line.at(key), empty if key in ("status", "summary") else Msg("empty"))
             line.valid = False
         else:
             _parse_cell(line, key, read[key], problems, memo)
@@ -216,14 +223,19 @@ def _one(lines: list[Line], key: str, problems: Problems) -> tuple[str | None, W
             problems.add(
                 422,
                 line.at(key),
-                f"every row must name one {key}: this row names {line.fields[key]}, "
-                f"{first.at(key).cell} names {expected}",
+                Msg(
+                    "every row must name one {key}: this row names {value}, {cell} names {expected}",
+                    key=key,
+                    value=line.fields[key],
+                    cell=first.at(key).cell,
+                    expected=expected,
+                ),
             )
     return expected, first.at(key)
 
 
-def _sort_key(order: dict[str, int]) -> Callable[[tuple[int, Where, str]], tuple[int, int, int, str]]:
-    def key(problem: tuple[int, Where, str]) -> tuple[int, int, int, str]:
+def _sort_key(order: dict[str, int]) -> Callable[[tuple[int, Where, Msg]], tuple[int, int, int, str]]:
+    def key(problem: tuple[int, Where, Msg]) -> tuple[int, int, int, str]:
         where = problem[1]
         column = where.column or ""
         return (order.get(where.sheet or "", -1), where.row or 0, len(column), column)
@@ -242,7 +254,7 @@ async def import_upload(
     """Check the parsed rows as the batch does, then write those that changed (nothing with `dry_run`)."""
     problems, lines = parsed.problems, parsed.lines
     if not lines and not problems.found:
-        problems.add(422, "file", "the file has no rows below the header row")
+        problems.add(422, "file", Msg("the file has no rows below the header row"))
     period, period_at = _one(lines, "period", problems)
     requested, department_at = _one(lines, "department", problems)
     department = None
