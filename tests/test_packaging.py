@@ -110,3 +110,23 @@ def test_a_checkout_uses_its_own_folders() -> None:
 
     assert resources.migrations_folder() == ROOT / "migrations"
     assert resources.seed_file() == ROOT / "seed" / "catalogue.yaml"
+
+
+def test_the_installed_package_speaks_japanese(wheel: Path, tmp_path: Path) -> None:
+    """The message catalogue ships as its .po and is read from the installed package: no build step."""
+    with zipfile.ZipFile(wheel) as archive:
+        assert "wlbtrack/locale/ja/LC_MESSAGES/messages.po" in archive.namelist()
+        archive.extractall(tmp_path / "site")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import wlbtrack.lib.i18n as i; print(i.Msg('unknown or revoked token').render('ja'))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(tmp_path / "site")},
+    )
+    assert result.stdout.strip() == "不明なトークンか、失効したトークンです"

@@ -8,11 +8,14 @@ field, including where a NaN or Infinity sits. Bodies over the size limit are a 
 
 from __future__ import annotations
 
+import collections.abc
+import enum
 import functools
 import json
 import re
+import types
 from collections.abc import Collection, Generator
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
 import msgspec
 from litestar.dto import AbstractDTO, DTOFieldDefinition
@@ -71,39 +74,40 @@ def _non_finite_field(raw: bytes) -> str | None:
     return _non_finite_path(document, "")
 
 
-def _unwrap(info: Any) -> Any:
-    """The type under constraints and an `| None`."""
+def _unwrap(annotation: Any) -> Any:
+    """The type under `Annotated[...]` and an `| None`."""
     while True:
-        if isinstance(info, msgspec.inspect.Metadata):
-            info = info.type
-        elif isinstance(info, msgspec.inspect.UnionType):
-            types = [t for t in info.types if not isinstance(t, msgspec.inspect.NoneType)]
-            if len(types) != 1:
-                return info
-            info = types[0]
+        if get_origin(annotation) is Annotated:
+            annotation = get_args(annotation)[0]
+        elif get_origin(annotation) in (Union, types.UnionType):
+            options = [option for option in get_args(annotation) if option is not type(None)]
+            if len(options) != 1:
+                return annotation
+            annotation = options[0]
         else:
-            return info
+            return annotation
 
 
 def allowed_values(schema: Any, path: str) -> list[str] | None:
-    """The values an enumeration at `path` (like `reports[1].status`) of `schema` allows, if it is one."""
-    info = _unwrap(msgspec.inspect.type_info(schema))
+    """The values an enumeration at `path` (like `reports[1].status`) of `schema` allows, in their order."""
+    annotation = _unwrap(schema)
     for part in _PATH_PART.findall(path):
         if part.startswith("["):
-            if not isinstance(info, msgspec.inspect.ListType | msgspec.inspect.VarTupleType):
+            if get_origin(annotation) not in (list, tuple, collections.abc.Sequence):
                 return None
-            info = _unwrap(info.item_type)
-        elif isinstance(info, msgspec.inspect.StructType):
-            field = next((f for f in info.fields if f.encode_name == part), None)
+            annotation = _unwrap(get_args(annotation)[0])
+        elif isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
+            fields = msgspec.structs.fields(annotation)
+            field = next((f for f in fields if f.encode_name == part), None)
             if field is None:
                 return None
-            info = _unwrap(field.type)
+            annotation = _unwrap(field.type)
         else:
             return None
-    if isinstance(info, msgspec.inspect.EnumType):
-        return [str(member.value) for member in info.cls]
-    if isinstance(info, msgspec.inspect.LiteralType):
-        return [str(value) for value in info.values]
+    if get_origin(annotation) is Literal:
+        return [str(value) for value in get_args(annotation)]
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return [str(member.value) for member in annotation]
     return None
 
 
