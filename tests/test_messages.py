@@ -6,6 +6,7 @@ message template in the source, extracted by Babel as the README says, with the 
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.resources
 import json
 import re
@@ -268,3 +269,17 @@ async def test_the_rate_limit_is_a_429_in_japanese(settings: Settings, make_toke
         r"\d+ 秒後にもう一度試してください",
         limited["detail"],
     ), limited["detail"]
+
+
+async def test_an_unreachable_database_is_a_503_in_japanese(settings: Settings, tmp_path: Path) -> None:
+    missing = tmp_path / "not-mounted" / "wlbtrack.db"
+    local = dataclasses.replace(settings, database_url=f"sqlite+aiosqlite:///{missing}")
+    async with running(local) as application, http_client(application, "wlb_" + "a" * 43) as http:
+        down = problem(await http.get("/api/v1/campaigns", headers=JA), 503)
+        assert down["detail"] == (
+            "database: データベースに接続できません。何も書き込まれていません。"
+            "しばらくしてからもう一度試してください"
+        )
+        ready = problem(await http.get("/ready", headers=JA), 503)
+        assert ready["detail"] == "database: 接続できません"
+        assert (await http.get("/ready")).json()["detail"] == "database: unreachable"

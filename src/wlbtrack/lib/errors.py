@@ -24,7 +24,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVI
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from wlbtrack.lib.i18n import DEFAULT_LANGUAGE, Msg, preferred_language, render
+from wlbtrack.lib.i18n import DEFAULT_LANGUAGE, LANGUAGES, Msg, catalogue, preferred_language, render
 
 logger = logging.getLogger("wlbtrack.errors")
 
@@ -270,7 +270,10 @@ def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Respons
 
 
 def problem_details_plugin() -> ProblemDetailsPlugin:
-    """The plugin that answers every error as application/problem+json."""
+    """The plugin that answers every error as application/problem+json; reads the message catalogues now,
+    so that a broken one stops the start rather than a request."""
+    for language in LANGUAGES:
+        catalogue(language)
     return ProblemDetailsPlugin(
         ProblemDetailsConfig(
             exception_handler=_problem_response,
