@@ -182,6 +182,19 @@ async def test_401_403_404_405_in_japanese(client: httpx.AsyncClient, viewer: ht
     assert "GET" in method["detail"]
 
 
+async def test_departments_are_named_in_japanese(make_client: MakeClient) -> None:
+    """The glossary shows a department's Japanese name to people, never its slug."""
+    children = await make_client("department", department="children")
+    report = {"period": "2025-Q1", "status": "on_track", "summary": "両立支援セミナーを開催"}
+    refused = problem(await children.post("/api/v1/guidelines/2.2.2/reports", json=report, headers=JA), 403)
+    assert refused["detail"] == "department: 子ども部は目安 2.2.2 の担当部ではありません"
+    other = {**report, "department": "health-center"}
+    refused = problem(await children.post("/api/v1/guidelines/1.3.1/reports", json=other, headers=JA), 403)
+    assert refused["detail"] == "department: 子ども部のトークンでは世田谷保健所の分を書き込めません"
+    english = (await children.post("/api/v1/guidelines/2.2.2/reports", json=report)).json()
+    assert english["detail"] == "department: children is not responsible for guideline 2.2.2"
+
+
 async def test_a_closed_period_is_a_409_in_japanese(admin: httpx.AsyncClient) -> None:
     assert (await admin.post("/api/v1/periods/2025-Q1/close")).status_code == 200
     body = {"period": "2025-Q1", "status": "on_track", "summary": "保育室を開設", "department": "children"}

@@ -68,8 +68,34 @@ class Msg:
         return hash(self.template)
 
 
+class Term:
+    """A parameter people know by another name in some languages: a department code and its Japanese name."""
+
+    __slots__ = ("names", "text")
+
+    def __init__(self, text: str, /, **names: str) -> None:
+        self.text = text
+        self.names = names
+
+    def render(self, language: str = DEFAULT_LANGUAGE) -> str:
+        """The name in `language`, else the text itself."""
+        return self.names.get(language, self.text)
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return f"Term({self.text!r}, **{self.names!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Term) and (self.text, self.names) == (other.text, other.names)
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+
 def _param(value: Any, language: str) -> Any:
-    if isinstance(value, Msg):
+    if isinstance(value, Msg | Term):
         return value.render(language)
     if isinstance(value, list | tuple):
         return LIST_SEPARATOR.get(language, ", ").join(str(_param(item, language)) for item in value)

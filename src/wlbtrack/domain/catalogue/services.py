@@ -38,6 +38,7 @@ from wlbtrack.domain.catalogue.schemas import (
 )
 from wlbtrack.lib import changes
 from wlbtrack.lib.clock import Clock
+from wlbtrack.lib.i18n import Term
 
 
 @dataclass
@@ -57,6 +58,11 @@ class Catalogue:
 
     def department_code(self, department_id: int) -> str:
         return self._department_codes[department_id]
+
+    def department_term(self, code: str) -> Term:
+        """A department in a message: its code, in Japanese its name (the glossary never shows the slug)."""
+        department = self.departments.get(code)
+        return Term(code) if department is None else Term(code, ja=department.name)
 
     def responsible(self, guideline_code: str) -> set[str]:
         """Codes of the departments that report on a guideline."""

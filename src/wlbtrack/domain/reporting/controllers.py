@@ -109,7 +109,7 @@ def may_change(principal: Principal, catalogue: Catalogue, department_id: int) -
     """The indicator's department code, if the caller may write for it (admin, or that department)."""
     department = catalogue.department_code(department_id)
     if principal.role is not Role.ADMIN:
-        ensure_owns(principal, department, principal.department or "", "indicator_id")
+        ensure_owns(principal, catalogue, department, principal.department or "", "indicator_id")
     return department
 
 

@@ -78,8 +78,8 @@ def acting_department(
                 403,
                 Msg(
                     "a token of {own} cannot write for {department}",
-                    own=principal.department,
-                    department=requested,
+                    own=catalogue.department_term(principal.department),
+                    department=catalogue.department_term(requested),
                 ),
                 field="department",
             )
@@ -103,14 +103,16 @@ def ensure_responsible(
         status,
         Msg(
             "{department} is not responsible for guideline {guideline}",
-            department=department,
+            department=catalogue.department_term(department),
             guideline=guideline,
         ),
         field=field,
     )
 
 
-def ensure_owns(principal: Principal, indicator_department: str, department: str, field: str) -> None:
+def ensure_owns(
+    principal: Principal, catalogue: Catalogue, indicator_department: str, department: str, field: str
+) -> None:
     """An indicator's department must be the one written for: 403 for a department token, 422 for an admin."""
     if indicator_department == department:
         return
@@ -119,8 +121,8 @@ def ensure_owns(principal: Principal, indicator_department: str, department: str
         status,
         Msg(
             "the indicator belongs to {owner}, not {department}",
-            owner=indicator_department,
-            department=department,
+            owner=catalogue.department_term(indicator_department),
+            department=catalogue.department_term(department),
         ),
         field=field,
     )
@@ -529,7 +531,7 @@ async def check_items(
             problems.add(422, where, Msg("indicator {id} appears more than once", id=value.indicator))
         elif department is not None:
             owner = catalogue.department_code(owners[value.indicator])
-            problems.check(ensure_owns, principal, owner, department, where.field, where=where)
+            problems.check(ensure_owns, principal, catalogue, owner, department, where.field, where=where)
         seen_indicators.add(value.indicator)
 
 

@@ -179,8 +179,8 @@ class TemplateController(Controller):
                 403,
                 Msg(
                     "a token of {own} cannot fetch {department}'s workbook",
-                    own=principal.department,
-                    department=department,
+                    own=catalogue.department_term(principal.department or ""),
+                    department=catalogue.department_term(department),
                 ),
                 field="department",
             )
