@@ -72,7 +72,8 @@ The plan is a catalogue:
 * **担当部 ("responsible department")** — 9 ward departments with ASCII codes such as `children`.
 
 Every operation under `/api/v1` needs `Authorization: Bearer <token>`. Errors are
-`application/problem+json` (RFC 9457); `detail` names the offending field.
+`application/problem+json` (RFC 9457); `detail` names the offending field. With `Accept-Language: ja`
+preferred, `detail` and each `errors[].message` are in Japanese (English is the default).
 """
 
 
