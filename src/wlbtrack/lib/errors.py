@@ -121,6 +121,7 @@ _ENUM = re.compile(r"^Invalid enum value (?P<value>.+)$")
 _UNKNOWN = re.compile(r"^Object contains unknown field `(?P<name>[^`]*)`$")
 _MISSING = re.compile(r"^Object missing required field `(?P<name>[^`]*)`$")
 _MISSING_PARAMETER = re.compile(r"^Missing required (?P<kind>\w+) parameter '(?P<name>[^']*)'")
+# Msg(...) so that Babel extracts these templates; decode_message fills them in
 _BOUND_TEMPLATES = {
     ">=": Msg("Expected `{type}` >= {bound}"),
     ">": Msg("Expected `{type}` > {bound}"),
