@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 PERIOD = "2025-Q3"  # due 2026-01-15 by default; long past on the machine's clock
 DEPARTMENT = "children"
-LOCKED = f"{DEPARTMENT}: {PERIOD} is submitted; ask the plan office to return it before changing it"
+LOCKED = f"period: {DEPARTMENT}'s {PERIOD} is submitted; ask the plan office to return it before changing it"
 
 
 async def guidelines_of(client: httpx.AsyncClient, department: str) -> list[str]:

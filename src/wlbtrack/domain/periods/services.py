@@ -27,7 +27,7 @@ from wlbtrack.domain.webhooks.services import claim_reminder, emit, scheduled_re
 from wlbtrack.lib import changes, locks
 from wlbtrack.lib.clock import TOKYO, Clock
 from wlbtrack.lib.errors import ProblemError
-from wlbtrack.lib.i18n import Msg
+from wlbtrack.lib.i18n import Msg, Term
 from wlbtrack.lib.tables import insert, table
 from wlbtrack.lib.types import utcnow
 
@@ -43,6 +43,12 @@ TRANSITIONS = {
     "return": (("submitted", "approved"), "returned", "returned"),
 }
 LOCKED_STATES = ("submitted", "approved")
+STATES_JA = {"open": "入力中", "submitted": "提出済み", "approved": "承認済み", "returned": "差し戻し"}
+
+
+def state_term(state: str) -> Term:
+    """A department quarter's state in a message: the code, in Japanese the glossary's word."""
+    return Term(state, ja=STATES_JA[state]) if state in STATES_JA else Term(state)
 
 
 class PeriodError(ValueError):
@@ -214,7 +220,9 @@ async def ensure_not_closed(session: WriteSession, period: Period, name: str = "
     await locks.hold(session, period_lock(period), shared=True, name=name, what=f"period {period.code}")
     closed = await session.execute(select(CLOSED.c.period).where(CLOSED.c.period == period.code))
     if closed.first() is not None:
-        raise ProblemError(409, f"{name}: {period.code} is closed; an admin must reopen it first", field=name)
+        raise ProblemError(
+            409, Msg("{period} is closed; an admin must reopen it first", period=period.code), field=name
+        )
 
 
 def _public(
@@ -264,7 +272,12 @@ async def set_deadline(
     if due < period.start:
         raise ProblemError(
             422,
-            f"due: {due.isoformat()} is before {period.code} starts ({period.start.isoformat()})",
+            Msg(
+                "{due} is before {period} starts ({start})",
+                due=due.isoformat(),
+                period=period.code,
+                start=period.start.isoformat(),
+            ),
             field="due",
         )
     statement = insert(session, DEADLINE).values(period=period.code, due=due, set_at=utcnow(), set_by=set_by)
@@ -382,7 +395,12 @@ async def ensure_quarter_writable(
     if state in LOCKED_STATES:
         raise ProblemError(
             409,
-            f"{department}: {period} is {state}; ask the plan office to return it before changing it",
+            Msg(
+                "{department}'s {period} is {state}; ask the plan office to return it before changing it",
+                period=period,
+                department=department,
+                state=state_term(state),
+            ),
             field="period",
         )
 
@@ -425,8 +443,14 @@ async def transition(
     if current.state not in sources:
         raise ProblemError(
             409,
-            f"state: {department}'s {period.code} is {current.state}; only a quarter that is "
-            f"{' or '.join(sources)} can be {done}",
+            Msg(
+                "{department}'s {period} is {state}; a quarter can be {done} only from {sources}",
+                period=period.code,
+                department=department,
+                state=state_term(current.state),
+                done=state_term(done),
+                sources=[state_term(source) for source in sources],
+            ),
             field="state",
         )
     if precondition is not None:

@@ -501,7 +501,11 @@ class QuarterController(Controller):
         if principal.role is Role.DEPARTMENT and principal.department != department:
             raise ProblemError(
                 403,
-                f"department: a token of {principal.department} cannot submit for {department}",
+                Msg(
+                    "a token of {own} cannot submit for {department}",
+                    own=catalogue.department_term(principal.department or ""),
+                    department=catalogue.department_term(department),
+                ),
                 field="department",
             )
         return await _move(
@@ -589,7 +593,7 @@ class QuarterController(Controller):
 def _department(catalogue: Catalogue, code: str) -> str:
     """A department code in the path: 404 when unknown."""
     if code not in catalogue.departments:
-        raise ProblemError(404, f"department: no department with code {code!r}", field="department")
+        raise ProblemError(404, Msg("no department with code {code!r}", code=code), field="department")
     return code
 
 

@@ -654,11 +654,21 @@ async def move_quarter(
             codes = sorted((catalogue.guideline_code(g) for g in missing), key=order.__getitem__)
             raise ProblemError(
                 422,
-                f"guideline: {department} has no report for {period.code} on {len(codes)} guideline(s) "
-                f"it is responsible for: {', '.join(codes)}",
+                Msg(
+                    "{department} has no report for {period} on {count} guideline(s) it is responsible "
+                    "for: {codes}",
+                    department=catalogue.department_term(department),
+                    period=period.code,
+                    count=len(codes),
+                    codes=codes,
+                ),
                 field="guideline",
                 errors=[
-                    {"field": "guideline", "guideline": code, "message": f"no report on guideline {code}"}
+                    {
+                        "field": "guideline",
+                        "guideline": code,
+                        "message": Msg("no report on guideline {code}", code=code),
+                    }
                     for code in codes
                 ],
             )

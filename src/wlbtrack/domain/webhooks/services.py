@@ -42,6 +42,7 @@ from wlbtrack.domain.webhooks.schemas import (
 )
 from wlbtrack.lib.clock import Clock
 from wlbtrack.lib.errors import ProblemError
+from wlbtrack.lib.i18n import Msg
 from wlbtrack.lib.tables import insert
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,11 @@ REFUSED_NETWORKS = tuple(
 
 
 class UnsafeUrl(ValueError):
-    """A URL webhooks are never sent to."""
+    """A URL webhooks are never sent to; `message` says why (str(exc) reads `url: why`, in English)."""
+
+    def __init__(self, message: Msg) -> None:
+        super().__init__(f"url: {message}")
+        self.message = message
 
 
 def _check_address(address: str, allow_loopback: bool) -> None:
@@ -73,9 +78,9 @@ def _check_address(address: str, allow_loopback: bool) -> None:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     if any(ip in network for network in REFUSED_NETWORKS):
-        raise UnsafeUrl(f"url: {ip} is a link-local or cloud metadata address")
+        raise UnsafeUrl(Msg("{ip} is a link-local or cloud metadata address", ip=str(ip)))
     if (ip.is_loopback or ip.is_unspecified) and not allow_loopback:
-        raise UnsafeUrl(f"url: {ip} is a loopback address")
+        raise UnsafeUrl(Msg("{ip} is a loopback address", ip=str(ip)))
 
 
 def _is_address(host: str) -> bool:
@@ -92,14 +97,14 @@ def _host_and_port(url: str, allow_loopback: bool) -> tuple[str, int]:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise UnsafeUrl(f"url: not a URL ({exc})") from exc
+        raise UnsafeUrl(Msg("not a URL ({reason})", reason=str(exc))) from exc
     if parts.scheme not in ("http", "https"):
-        raise UnsafeUrl("url: only http and https URLs are accepted")
+        raise UnsafeUrl(Msg("only http and https URLs are accepted"))
     host = (parts.hostname or "").rstrip(".").lower()
     if not host:
-        raise UnsafeUrl("url: the URL has no host")
+        raise UnsafeUrl(Msg("the URL has no host"))
     if host in METADATA_HOSTS:
-        raise UnsafeUrl(f"url: {host} is a cloud metadata host")
+        raise UnsafeUrl(Msg("{host} is a cloud metadata host", host=host))
     if _is_address(host):
         _check_address(host, allow_loopback)
     return host, port or (443 if parts.scheme == "https" else 80)
@@ -112,7 +117,7 @@ async def check_url(url: str, allow_loopback: bool, *, resolve_must_work: bool) 
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as exc:
         if resolve_must_work:
-            raise UnsafeUrl(f"url: {host} does not resolve ({exc})") from exc
+            raise UnsafeUrl(Msg("{host} does not resolve ({reason})", host=host, reason=str(exc))) from exc
         return
     for info in infos:
         _check_address(str(info[4][0]), allow_loopback)
@@ -162,7 +167,7 @@ async def create_webhook(
     try:
         await check_url(body.url, allow_loopback, resolve_must_work=False)
     except UnsafeUrl as exc:
-        raise ProblemError(422, str(exc), field="url") from exc
+        raise ProblemError(422, exc.message, field="url") from exc
     events = list(dict.fromkeys(body.events))
     secret = new_secret()
     row = await session.execute(
@@ -198,7 +203,7 @@ async def get_webhook(session: AsyncSession, webhook_id: int) -> WebhookPublic:
         )
     ).first()
     if row is None:
-        raise ProblemError(404, f"id: no webhook with id {webhook_id}", field="id")
+        raise ProblemError(404, Msg("no webhook with id {id}", id=webhook_id), field="id")
     return _public(row)
 
 
@@ -255,7 +260,9 @@ async def retry_delivery(
     found = await deliveries(session, webhook_id, delivery_id)
     if not found.items:
         raise ProblemError(
-            404, f"delivery_id: no delivery {delivery_id} of webhook {webhook_id}", field="delivery_id"
+            404,
+            Msg("no delivery {delivery} of webhook {webhook}", delivery=delivery_id, webhook=webhook_id),
+            field="delivery_id",
         )
     await session.execute(
         update(MESSAGE)
