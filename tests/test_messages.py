@@ -301,3 +301,13 @@ async def test_an_unreachable_database_is_a_503_in_japanese(settings: Settings, 
         ready = problem(await http.get("/ready", headers=JA), 503)
         assert ready["detail"] == "database: 接続できません"
         assert (await http.get("/ready")).json()["detail"] == "database: unreachable"
+
+
+async def test_a_quarter_state_conflict_uses_the_glossary_words(admin: httpx.AsyncClient) -> None:
+    refused = problem(
+        await admin.post("/api/v1/periods/2025-Q3/departments/children/approve", headers=JA), 409
+    )
+    assert (
+        refused["detail"]
+        == "state: 子ども部の2025-Q3は入力中です。承認済みにできるのは提出済みの四半期だけです"
+    )

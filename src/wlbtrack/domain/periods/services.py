@@ -380,7 +380,7 @@ async def quarter_states(
 
 
 async def ensure_quarter_writable(
-    session: AsyncSession, principal: Principal, period: str, department_id: int, department: str
+    session: AsyncSession, principal: Principal, period: str, department_id: int, department: str | Term
 ) -> None:
     """A department's own writes for a period it has submitted (or that was approved) are a 409; admins
     may still write. On PostgreSQL the state row is read FOR SHARE, so a transition waits for the write."""
@@ -426,7 +426,7 @@ async def transition(
     rules: PeriodRules,
     period: Period,
     department_id: int,
-    department: str,
+    department: str | Term,
     action: str,
     principal: Principal,
     comment: str | None = None,

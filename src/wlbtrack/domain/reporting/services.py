@@ -140,7 +140,11 @@ async def ensure_quarter_open(
     """The one check every department write makes: a department's own writes into a quarter it has
     submitted (or the plan office approved) are a 409 until it is returned; admins may still write."""
     await ensure_quarter_writable(
-        session, principal, period, department_id, catalogue.department_code(department_id)
+        session,
+        principal,
+        period,
+        department_id,
+        catalogue.department_term(catalogue.department_code(department_id)),
     )
 
 
@@ -678,7 +682,7 @@ async def move_quarter(
         rules,
         period,
         department_id,
-        department,
+        catalogue.department_term(department),
         action,
         principal,
         comment,
