@@ -473,7 +473,7 @@ async def transition(
     due = (await due_dates(session, rules, [period]))[period.code]
     data: dict[str, Any] = {
         "period": period.code,
-        "department": department,
+        "department": str(department),  # the code (a Term is the code in English)
         "state": target,
         "due": due.isoformat(),
     }
