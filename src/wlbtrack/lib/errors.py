@@ -94,11 +94,14 @@ class ProblemError(ProblemDetailsException):
 BUSY_RETRY_AFTER_S = 1
 
 
-def busy(name: str = "body", what: str = "the same data") -> ProblemError:
+def busy(name: str = "body", what: Msg | None = None) -> ProblemError:
     """A write that waited too long for another one's locks: a retryable 409, never the outage message."""
     return ProblemError(
         409,
-        f"{name}: {what} is being changed by another request; nothing was written, retry shortly",
+        Msg(
+            "{what} is being changed by another request; nothing was written, retry shortly",
+            what=what or Msg("the same data"),
+        ),
         field=name,
         headers={"Retry-After": str(BUSY_RETRY_AFTER_S)},
     )

@@ -14,11 +14,12 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wlbtrack.lib.errors import busy
+from wlbtrack.lib.i18n import Msg
 
 LOCK_WAIT = "lock_wait"  # the key in a write session's `info` holding WLBTRACK_DB_LOCK_WAIT (seconds)
 
 
-async def hold(session: AsyncSession, key: str, *, shared: bool, name: str, what: str) -> None:
+async def hold(session: AsyncSession, key: str, *, shared: bool, name: str, what: Msg) -> None:
     """Hold the lock `key` (shared or exclusive) until the session's transaction ends."""
     wait: float = session.info[LOCK_WAIT]
     connection = await session.connection()

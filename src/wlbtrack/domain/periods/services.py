@@ -217,7 +217,9 @@ async def ensure_not_closed(session: WriteSession, period: Period, name: str = "
     The period's lock is shared with every other writer and taken alone by close and reopen, so the state
     read here cannot change before this transaction ends: a close never lets a write in after it.
     """
-    await locks.hold(session, period_lock(period), shared=True, name=name, what=f"period {period.code}")
+    await locks.hold(
+        session, period_lock(period), shared=True, name=name, what=Msg("period {period}", period=period.code)
+    )
     closed = await session.execute(select(CLOSED.c.period).where(CLOSED.c.period == period.code))
     if closed.first() is not None:
         raise ProblemError(
@@ -309,7 +311,13 @@ async def close_period(
     session: WriteSession, rules: PeriodRules, period: Period, closed_by: str
 ) -> PeriodPublic:
     """Close a period to writes once the writes in progress have ended (closing twice keeps the first)."""
-    await locks.hold(session, period_lock(period), shared=False, name="code", what=f"period {period.code}")
+    await locks.hold(
+        session,
+        period_lock(period),
+        shared=False,
+        name="code",
+        what=Msg("period {period}", period=period.code),
+    )
     now = rules.clock.now()
     result = await session.execute(
         insert(session, CLOSED)
@@ -324,7 +332,13 @@ async def close_period(
 
 async def reopen_period(session: WriteSession, rules: PeriodRules, period: Period) -> PeriodPublic:
     """Open a period to writes again."""
-    await locks.hold(session, period_lock(period), shared=False, name="code", what=f"period {period.code}")
+    await locks.hold(
+        session,
+        period_lock(period),
+        shared=False,
+        name="code",
+        what=Msg("period {period}", period=period.code),
+    )
     result = await session.execute(delete(CLOSED).where(CLOSED.c.period == period.code))
     if getattr(result, "rowcount", 0) == 1:
         await _emit_period(session, rules, period, "period.reopened", "open", rules.clock.now())

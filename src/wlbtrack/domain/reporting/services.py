@@ -233,7 +233,7 @@ async def write_quarter(
     """
     written_for = {item.department_id for item in reports} | {item.department_id for item in values}
     for department_id in sorted(written_for):
-        await queue_behind_writers(session, period, catalogue.department_code(department_id))
+        await queue_behind_writers(session, catalogue, period, catalogue.department_code(department_id))
         await ensure_quarter_open(session, catalogue, principal, period, department_id)
     now = utcnow()
     report_revisions = await _store(session, REPORTS, reports, principal, period, now)
@@ -476,12 +476,14 @@ async def check_scope(
         acting_department, principal, catalogue, requested_department, where=department_at
     )
     if department is not None:
-        await queue_behind_writers(session, period, department)
+        await queue_behind_writers(session, catalogue, period, department)
         await ensure_quarter_open(session, catalogue, principal, period, catalogue.department_ids[department])
     return department
 
 
-async def queue_behind_writers(session: WriteSession, period: str, department: str) -> None:
+async def queue_behind_writers(
+    session: WriteSession, catalogue: Catalogue, period: str, department: str
+) -> None:
     """Wait (up to WLBTRACK_DB_LOCK_WAIT) until no other write to the department's quarter is in progress.
 
     Writers of one department and period then wait here, where a long wait is a 409 with Retry-After,
@@ -492,7 +494,7 @@ async def queue_behind_writers(session: WriteSession, period: str, department: s
         f"quarter:{period}:{department}",
         shared=False,
         name="department",
-        what=f"{department}'s {period}",
+        what=Msg("{department}'s {period}", department=catalogue.department_term(department), period=period),
     )
 
 
