@@ -53,6 +53,7 @@ from wlbtrack.lib.errors import (
     unexpected_error,
 )
 from wlbtrack.lib.health import health, ready
+from wlbtrack.lib.integers import install_strict_path_integers
 from wlbtrack.lib.metrics import metrics_controller, pool_observer
 from wlbtrack.lib.pipeline import RequestPipeline
 from wlbtrack.lib.security import cors_config
@@ -156,6 +157,7 @@ def create_app(settings: Settings | None = None) -> RequestPipeline:
 
 def build_app(services: Services) -> RequestPipeline:
     """The application around these services."""
+    install_strict_path_integers()
     settings = services.settings
     observe_pool = pool_observer(services.database.engine.pool)
     api = Router(

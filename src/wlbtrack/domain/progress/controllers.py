@@ -36,6 +36,7 @@ from wlbtrack.domain.progress.services import ProgressService, check_department,
 from wlbtrack.lib.caching import NOT_MODIFIED
 from wlbtrack.lib.errors import ProblemError, one_of
 from wlbtrack.lib.i18n import Msg
+from wlbtrack.lib.integers import require_ascii_digits
 from wlbtrack.lib.responses import errors
 
 AnyRequest = Request[Any, Any, Any]
@@ -242,6 +243,7 @@ class ExportQuery:
         self, request: AnyRequest, progress: ProgressService, kind: export.Export
     ) -> Response[Any]:
         """Validate the parameters, then answer 304, a JSON page or a CSV stream."""
+        require_ascii_digits(request.query_params, "limit")
         filters = self.filters(progress)
         after = None if self.cursor is None else export.decode_cursor(kind, self.cursor, progress.periods)
         conditional = await progress.conditional(request)
