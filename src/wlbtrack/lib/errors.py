@@ -24,6 +24,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVI
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from wlbtrack.lib.text import MULTI_LINE, SINGLE_LINE
 from wlbtrack.lib.i18n import DEFAULT_LANGUAGE, LANGUAGES, Msg, catalogue, preferred_language, render
 
 logger = logging.getLogger("wlbtrack.errors")
@@ -135,7 +136,11 @@ _LENGTH_TEMPLATES = {
     ">=": Msg("Expected `{type}` of length >= {bound}"),
     "<=": Msg("Expected `{type}` of length <= {bound}"),
 }
-NUL_PATTERN = "^[^\\x00]*$"
+# what a text field that breaks the text rules (lib.text) is told
+_TEXT_RULES = {
+    repr(SINGLE_LINE): Msg("must be one line without control characters"),
+    repr(MULTI_LINE): Msg("must not contain control characters other than tab and line breaks"),
+}
 
 
 def one_of(allowed: list[str]) -> Msg:
@@ -155,8 +160,8 @@ def decode_message(text: str, allowed: list[str] | None = None) -> Msg:
     if match := _BOUND.match(text):
         return Msg(_BOUND_TEMPLATES[match["op"]].template, type=match["type"], bound=match["bound"])
     if match := _PATTERN.match(text):
-        if match["regex"] == repr(NUL_PATTERN):
-            return Msg("must not contain NUL characters")
+        if match["regex"] in _TEXT_RULES:
+            return _TEXT_RULES[match["regex"]]
         return Msg("Expected `str` matching regex {regex}", regex=match["regex"])
     if match := _ENUM.match(text):
         if allowed:

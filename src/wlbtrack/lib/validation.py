@@ -22,18 +22,18 @@ from litestar.dto import AbstractDTO, DTOFieldDefinition
 from litestar.openapi.spec import Reference, Schema
 from litestar.typing import FieldDefinition
 
-from wlbtrack.lib.errors import NUL_PATTERN, ProblemError, decode_message
+from wlbtrack.lib.errors import ProblemError, decode_message
 from wlbtrack.lib.i18n import Msg
+from wlbtrack.lib.text import MULTI_LINE, SINGLE_LINE, invalid_utf8, is_blank
 
 T = TypeVar("T")
 
-NO_NUL = NUL_PATTERN
 MAX_ROW_ID = 2**31 - 1  # the largest id an integer column holds on both databases
 
-Code = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=NO_NUL)]
-Label = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NO_NUL)]
-Summary = Annotated[str, msgspec.Meta(min_length=1, max_length=4000, pattern=NO_NUL)]
-Note = Annotated[str, msgspec.Meta(max_length=1000, pattern=NO_NUL)]
+Code = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=SINGLE_LINE)]
+Label = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=SINGLE_LINE)]
+Summary = Annotated[str, msgspec.Meta(min_length=1, max_length=4000, pattern=MULTI_LINE)]
+Note = Annotated[str, msgspec.Meta(max_length=1000, pattern=MULTI_LINE)]
 FiniteFloat = Annotated[float, msgspec.Meta(ge=-1.7976931348623157e308, le=1.7976931348623157e308)]
 
 _PATH_RE = re.compile(r"at `\$(?P<path>[^`]*)`")
@@ -112,9 +112,9 @@ def allowed_values(schema: Any, path: str) -> list[str] | None:
 
 
 def _reject_blank(value: Any, path: str) -> None:
-    """Text fields must contain something other than white space."""
+    """Text fields must show something: not only white space, format or control characters (lib.text)."""
     if isinstance(value, str):
-        if value and not value.strip():
+        if value and is_blank(value):
             raise ProblemError(400, Msg("must not be blank"), field=path or "body")
     elif isinstance(value, msgspec.Struct):
         for name in value.__struct_fields__:
@@ -129,6 +129,9 @@ def decode_strict(raw: bytes, schema: type[T]) -> T:
 
     400 naming the field (including where a NaN or Infinity sits) for anything else.
     """
+    not_utf8 = invalid_utf8(raw)
+    if not_utf8 is not None:
+        raise ProblemError(400, not_utf8, field="body")
     try:
         data = msgspec.json.decode(raw, type=schema, strict=True)
     except msgspec.ValidationError as exc:

@@ -9,14 +9,15 @@ import msgspec
 from litestar.params import QueryParameter
 
 from wlbtrack.domain.periods.schemas import PERIOD_PATTERN, PeriodCode
-from wlbtrack.lib.validation import MAX_ROW_ID, NO_NUL, Code, FiniteFloat, Label, Note, Summary
+from wlbtrack.lib.text import SINGLE_LINE
+from wlbtrack.lib.validation import MAX_ROW_ID, Code, FiniteFloat, Label, Note, Summary
 
 ReportStatus = Literal["not_started", "on_track", "at_risk", "delayed", "completed"]
 PeriodQuery = Annotated[
     str | None, QueryParameter(pattern=PERIOD_PATTERN, description="Fiscal quarter, e.g. 2026-Q1")
 ]
 CodeQuery = Annotated[str | None, QueryParameter(min_length=1, max_length=64)]
-Unit = Annotated[str, msgspec.Meta(min_length=1, max_length=50, pattern=NO_NUL)]
+Unit = Annotated[str, msgspec.Meta(min_length=1, max_length=50, pattern=SINGLE_LINE)]
 OptionalNote = Annotated[Note, msgspec.Meta(min_length=1)]
 IndicatorId = Annotated[int, msgspec.Meta(ge=1, le=MAX_ROW_ID, description="An indicator's id")]
 AdminDepartment = Annotated[
