@@ -24,6 +24,7 @@ from wlbtrack.domain.periods.services import (
     set_deadline,
 )
 from wlbtrack.lib.idempotency import IdempotencyKey, idempotent
+from wlbtrack.lib.integers import require_ascii_digits
 from wlbtrack.lib.responses import errors
 from wlbtrack.lib.validation import StrictBody
 
@@ -47,12 +48,14 @@ class PeriodController(Controller):
     @get("/", summary="List fiscal quarters", responses=errors(422))
     async def list_periods(
         self,
+        request: Request[Any, Any, Any],
         session: NamedDependency[ReadSession],
         periods: NamedDependency[PeriodRules],
         fiscal_year: FiscalYear = None,
     ) -> PeriodList:
         """The four quarters of `fiscal_year`; without it, every quarter from the plan's first fiscal year
         (WLBTRACK_FIRST_FISCAL_YEAR, 2010) to the fiscal year containing today (Tokyo time), oldest first."""
+        require_ascii_digits(request.query_params, "fiscal_year")
         if fiscal_year is None:
             first, last = periods.first, Period(periods.current().fiscal_year, 4)
         else:
