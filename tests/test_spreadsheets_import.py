@@ -627,16 +627,16 @@ async def test_a_workbook_laid_out_unusually_is_read_by_openpyxl(
 async def test_text_a_sheet_cannot_hold_goes_back_and_forth(
     clerk: httpx.AsyncClient, admin: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Control characters (stored text may hold them, a sheet's XML may not) and a literal `_x0041_`
-    are written with OOXML escaping and read back as they were, by both workbook readers."""
-    summary = "前半\x01後半 _x0041_ \x1f"
-    first = await indicator(admin, "children", "1.1.1", name="名\x02前")
+    """A literal `_x0041_` (which OOXML reads as an escape) is written escaped and read back as it was, by
+    both workbook readers; tab and newline stay. Other control characters are not text (lib.text)."""
+    summary = "前半\t後半 _x0041_\n"
+    first = await indicator(admin, "children", "1.1.1", name="名前")
     report = {"period": PERIOD, "status": "on_track", "summary": summary}
     assert (await clerk.post("/api/v1/guidelines/1.1.1/reports", json=report)).status_code == 201
-    value = {"period": PERIOD, "value": 3, "note": "\x0b注記 _x005F_"}
+    value = {"period": PERIOD, "value": 3, "note": "注記 _x005F_"}
     assert (await clerk.post(f"/api/v1/indicators/{first}/values", json=value)).status_code == 201
     book = await template(clerk)
-    assert cell_of(book["reports"], 2, "summary").value == "前半_x0001_後半 _x005F_x0041_ _x001F_"
+    assert cell_of(book["reports"], 2, "summary").value == "前半\t後半 _x005F_x0041_\n"
     used = readers(monkeypatch)
     plain = await upload(clerk, save(book), dry_run=True)
     book.create_sheet("メモ")["A1"] = "=1+1"
@@ -654,3 +654,9 @@ async def test_text_a_sheet_cannot_hold_goes_back_and_forth(
         ("on_track", summary),
         ("delayed", summary),
     ]
+    cell_of(book["reports"], 2, "summary").value = "前半_x001B_後半"  # ESC, as OOXML writes it
+    cell_of(book["reports"], 2, "status").value = "完了"
+    rejected = await upload(clerk, save(book))
+    assert rejected.status_code == 422, rejected.text
+    assert "summary" in rejected.text
+    assert len(await report_history(clerk, "1.1.1", PERIOD)) == 2

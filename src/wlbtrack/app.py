@@ -57,6 +57,7 @@ from wlbtrack.lib.integers import install_strict_path_integers
 from wlbtrack.lib.metrics import metrics_controller, pool_observer
 from wlbtrack.lib.pipeline import RequestPipeline
 from wlbtrack.lib.security import cors_config
+from wlbtrack.lib.validation import reject_undecodable_query
 from wlbtrack.services import Services
 
 API_PREFIX = "/api/v1"
@@ -177,6 +178,7 @@ def build_app(services: Services) -> RequestPipeline:
             **dict.fromkeys(DATABASE_OUTAGE_ERRORS, database_unavailable),
             Exception: unexpected_error,
         },
+        before_request=reject_undecodable_query,
         request_max_body_size=1_000_000,
         openapi_config=openapi_config(),
         cors_config=cors_config(settings.cors_origins),

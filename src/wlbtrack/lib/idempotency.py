@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
@@ -20,6 +21,7 @@ from wlbtrack.lib.tables import insert, table
 from wlbtrack.lib.types import UTCDateTime, utcnow
 
 HEADER = "Idempotency-Key"
+_PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]+")  # header bytes arrive as Latin-1; keys are ASCII text
 MAX_KEY_LENGTH = 255
 
 IdempotencyKey = Annotated[
@@ -110,6 +112,8 @@ async def idempotent(
         return Response(await write(), status_code=status_code)
     if not 1 <= len(key) <= MAX_KEY_LENGTH:
         raise ProblemError(400, Msg("must be 1–{max} characters", max=MAX_KEY_LENGTH), field=HEADER)
+    if not _PRINTABLE_ASCII.fullmatch(key):
+        raise ProblemError(400, Msg("must be printable ASCII characters"), field=HEADER)
     request_hash = fingerprint(request, body)
     record_id = await _claim(session, token_id, key, request, request_hash)
     if record_id is None:

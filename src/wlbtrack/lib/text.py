@@ -14,7 +14,7 @@ import unicodedata
 
 from wlbtrack.lib.i18n import Msg
 
-_SURROGATES = "\ud800-\udfff"
+_SURROGATES = r"\ud800-\udfff"  # as regex escapes: the document holding the pattern is UTF-8
 SINGLE_LINE = f"^[^\\x00-\\x1f\\x7f-\\x9f{_SURROGATES}]*$"
 MULTI_LINE = f"^[^\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f{_SURROGATES}]*$"
 
@@ -37,3 +37,11 @@ def invalid_utf8(raw: bytes) -> Msg | None:
             position=exc.start,
         )
     return None
+
+
+def shown(value: str) -> str:
+    """`value` fit to echo back in a message: control, format and surrogate characters become U+FFFD."""
+    return "".join("\ufffd" if unicodedata.category(char) in _HIDDEN else char for char in value).strip()
+
+
+_HIDDEN = frozenset({"Cc", "Cf", "Cs"})

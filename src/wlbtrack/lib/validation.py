@@ -16,8 +16,10 @@ import re
 import types
 from collections.abc import Collection, Generator
 from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
+from urllib.parse import unquote_to_bytes
 
 import msgspec
+from litestar import Request
 from litestar.dto import AbstractDTO, DTOFieldDefinition
 from litestar.openapi.spec import Reference, Schema
 from litestar.typing import FieldDefinition
@@ -216,3 +218,21 @@ def check_field(schema: type[msgspec.Struct], name: str, value: Any) -> Any:
     except ProblemError as exc:
         raise ProblemError(422, exc.message, field=name) from exc
     return result
+
+
+def reject_undecodable_query(request: Request[Any, Any, Any]) -> None:
+    """400 naming the query parameter whose percent-decoded bytes are not UTF-8 (Litestar would read them as
+    U+FFFD and carry on); runs before every route handler."""
+    raw: bytes = request.scope.get("query_string", b"")
+    if not raw or (b"%" not in raw and raw.isascii()):
+        return
+    for pair in raw.split(b"&"):
+        name, _, value = pair.partition(b"=")
+        decoded_name = unquote_to_bytes(name.replace(b"+", b" "))
+        for part in (decoded_name, unquote_to_bytes(value.replace(b"+", b" "))):
+            problem = invalid_utf8(part)
+            if problem is not None:
+                field = (
+                    decoded_name.decode("utf-8", "replace") if part is not decoded_name else "query string"
+                )
+                raise ProblemError(400, problem, field=field)

@@ -11,6 +11,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency, Provide
 from litestar.enums import RequestEncodingType
+from litestar.exceptions import ClientException
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import (
@@ -45,6 +46,7 @@ from wlbtrack.lib.i18n import Msg
 from wlbtrack.lib.idempotency import IdempotencyKey, idempotent
 from wlbtrack.lib.metrics import record_submission
 from wlbtrack.lib.responses import errors, problem
+from wlbtrack.lib.text import shown
 
 AnyRequest = Request[Any, Any, Any]
 CatalogueDep = NamedDependency[Catalogue]
@@ -118,14 +120,19 @@ async def read_upload(request: AnyRequest) -> Upload:
     if media_type == RequestEncodingType.MULTI_PART:
         if not options.get("boundary"):
             raise ProblemError(400, Msg("multipart/form-data without a boundary"), field="Content-Type")
-        upload = (await request.form()).get("file")
+        try:
+            upload = (await request.form()).get("file")
+        except ClientException as exc:  # e.g. a part's headers (its filename) that are not UTF-8
+            raise ProblemError(
+                400, Msg("the upload cannot be read: {reason}", reason=exc.detail), field="file"
+            ) from exc
         if not isinstance(upload, UploadFile):
             raise ProblemError(400, Msg("the multipart form has no file in the field `file`"), field="file")
         try:
             content = await upload.read(MAX_FILE_BYTES + 1)
         finally:
             await upload.close()
-        return Upload(content, upload.filename or "upload")
+        return Upload(content, shown(upload.filename) or "upload")
     if media_type not in RAW_MEDIA_TYPES:
         raise ProblemError(
             415,
