@@ -9,7 +9,7 @@ import msgspec
 from litestar.params import QueryParameter
 
 from wlbtrack.domain.periods.schemas import PERIOD_PATTERN, PeriodCode
-from wlbtrack.lib.text import SINGLE_LINE
+from wlbtrack.lib.text import MULTI_LINE, SINGLE_LINE
 from wlbtrack.lib.validation import MAX_ROW_ID, Code, FiniteFloat, Label, Note, Summary
 
 ReportStatus = Literal["not_started", "on_track", "at_risk", "delayed", "completed"]
@@ -182,7 +182,7 @@ class SubmissionPublic(msgspec.Struct):
 
 
 QuarterState = Literal["open", "submitted", "approved", "returned"]
-Comment = Annotated[str, msgspec.Meta(min_length=1, max_length=2000, pattern=NO_NUL)]
+Comment = Annotated[str, msgspec.Meta(min_length=1, max_length=2000, pattern=MULTI_LINE)]
 
 
 class ReturnIn(msgspec.Struct, forbid_unknown_fields=True):

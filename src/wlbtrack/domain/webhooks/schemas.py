@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from wlbtrack.lib.validation import NO_NUL
+from wlbtrack.lib.text import SINGLE_LINE
 
 EventType = Literal[
     "submission.submitted",
@@ -19,8 +19,8 @@ EventType = Literal[
     "deadline.missed",
 ]
 EVENTS: tuple[str, ...] = EventType.__args__  # type: ignore[attr-defined]
-Url = Annotated[str, msgspec.Meta(min_length=1, max_length=2000, pattern=NO_NUL)]
-Description = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=NO_NUL)]
+Url = Annotated[str, msgspec.Meta(min_length=1, max_length=2000, pattern=SINGLE_LINE)]
+Description = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=SINGLE_LINE)]
 
 
 class WebhookIn(msgspec.Struct, forbid_unknown_fields=True):
