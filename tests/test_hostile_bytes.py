@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import httpx
@@ -107,3 +108,9 @@ async def test_upload_filenames_that_are_not_text(admin: httpx.AsyncClient, file
     assert "file" in response.json()["detail"]
     assert "\x00" not in response.json()["detail"]
     assert "\x1b" not in response.json()["detail"]
+
+
+async def test_a_cursor_whose_bytes_are_not_utf8(admin: httpx.AsyncClient) -> None:
+    cursor = base64.urlsafe_b64encode(b'["values","2025-Q1\xff",1,2]').decode().rstrip("=")
+    for kind in ("values", "reports"):
+        assert_problem(await admin.get(f"/api/v1/export/{kind}?cursor={cursor}"), 400, "cursor")
