@@ -357,6 +357,13 @@ HOSTILE_TEXTS = [
     '"',
     "末尾の改行\n",
 ]
+
+
+def single_line(text: str) -> str:
+    """The hostile text as a name or unit may hold it: no tab or line break (lib.text)."""
+    return " ".join(text.split())
+
+
 NUMBERS_OF_NOTE = [
     0.1,
     1 / 3,
@@ -385,8 +392,8 @@ async def test_copy_csv_is_byte_identical_to_the_python_csv(
     for number, value in enumerate(NUMBERS_OF_NOTE):
         text = HOSTILE_TEXTS[number % len(HOSTILE_TEXTS)]
         body = {
-            "name": f"{text}（指標{number}）",
-            "unit": HOSTILE_TEXTS[-number % len(HOSTILE_TEXTS)][:50],
+            "name": f"{single_line(text)}（指標{number}）",
+            "unit": single_line(HOSTILE_TEXTS[-number % len(HOSTILE_TEXTS)])[:50],
             "baseline": [0, 100, -1e15, 1 / 7][number % 4],
             "target": [100, 0, 1e15, 2 / 7][number % 4],
             "department": "children" if number % 2 else "health-center",

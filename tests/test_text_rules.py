@@ -23,7 +23,7 @@ BLANK = [
     "\u3000\n\t",
 ]
 CONTROLS = ["a\x1bb", "a\x00b", "a\x7fb", "a\x85b", "a\x9bb", "a\rb", "a\x08b"]
-MULTI_LINE_OK = "一行目\n\t二行目"
+MULTI_LINE_OK = "一行目\n\t二行目\r\n三行目"
 
 
 def body(**fields: Any) -> bytes:

@@ -1,7 +1,8 @@
 """The rules every text field follows, in one place: which characters text may hold, and when it is blank.
 
 Single-line text (codes, names, units, labels) holds no control character at all; multi-line text
-(summaries, notes) may hold tab and newline and no other C0/C1 control. NUL (which PostgreSQL cannot
+(summaries, notes) may hold tab and newline (LF or CRLF) and no other C0/C1
+control: a bare CR is one. NUL (which PostgreSQL cannot
 store) and lone surrogates (which are not text) are never allowed. Text whose every character is white
 space, an invisible format character (Unicode Cf: zero-width space, BOM, …) or a control character is
 blank. The patterns are msgspec constraints, so they hold for JSON bodies, spreadsheet cells and CSV
@@ -16,7 +17,7 @@ from wlbtrack.lib.i18n import Msg
 
 _SURROGATES = r"\ud800-\udfff"  # as regex escapes: the document holding the pattern is UTF-8
 SINGLE_LINE = f"^[^\\x00-\\x1f\\x7f-\\x9f{_SURROGATES}]*$"
-MULTI_LINE = f"^[^\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f{_SURROGATES}]*$"
+MULTI_LINE = f"^(?:[^\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f{_SURROGATES}]|\\r\\n)*$"  # CR only in CRLF
 
 _INVISIBLE = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
 
