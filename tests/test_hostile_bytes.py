@@ -114,3 +114,13 @@ async def test_a_cursor_whose_bytes_are_not_utf8(admin: httpx.AsyncClient) -> No
     cursor = base64.urlsafe_b64encode(b'["values","2025-Q1\xff",1,2]').decode().rstrip("=")
     for kind in ("values", "reports"):
         assert_problem(await admin.get(f"/api/v1/export/{kind}?cursor={cursor}"), 400, "cursor")
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/guidelines/%FF/reports", "/api/v1/periods/%FF%FE", "/api/v1/departments/%C3", "/api/v1/%FF"],
+)
+async def test_path_segments_that_are_not_utf8(admin: httpx.AsyncClient, path: str) -> None:
+    response = await admin.get(path)
+    assert 400 <= response.status_code < 500, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
