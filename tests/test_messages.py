@@ -262,7 +262,7 @@ async def test_type_and_query_errors_in_japanese(viewer: httpx.AsyncClient, admi
     nul = {**body, "summary": "a\x00b"}
     assert (await admin.post("/api/v1/guidelines/1.3.1/reports", json=nul, headers=JA)).json()[
         "detail"
-    ] == "summary: NUL 文字を含めないでください"
+    ] == "summary: タブと改行以外の制御文字は使えません"
 
     extra = {**body, "summary": "x", "revision": 2}
     unknown = problem(await admin.post("/api/v1/guidelines/1.3.1/reports", json=extra, headers=JA), 400)

@@ -24,8 +24,8 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVI
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from wlbtrack.lib.text import MULTI_LINE, SINGLE_LINE
 from wlbtrack.lib.i18n import DEFAULT_LANGUAGE, LANGUAGES, Msg, catalogue, preferred_language, render
+from wlbtrack.lib.text import MULTI_LINE, SINGLE_LINE
 
 logger = logging.getLogger("wlbtrack.errors")
 

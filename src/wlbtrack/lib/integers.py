@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from litestar.routes import base as _routes
 
 from wlbtrack.lib.errors import ProblemError
+from wlbtrack.lib.i18n import Msg
 
 BIGINT_MAX = 2**63 - 1
 _CANONICAL = re.compile(r"(?:0|[1-9][0-9]{0,18})", re.ASCII)
@@ -38,4 +39,4 @@ def require_ascii_digits(query: Mapping[str, str], *names: str) -> None:
     for name in names:
         raw = query.get(name)
         if raw is not None and not _DIGITS.fullmatch(raw):
-            raise ProblemError(400, f"{name}: must be an integer written in ASCII digits", field=name)
+            raise ProblemError(400, Msg("must be an integer written in ASCII digits"), field=name)
