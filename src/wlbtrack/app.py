@@ -9,6 +9,7 @@ the metrics and the schema) → guards → the handler's dependencies and its st
 from __future__ import annotations
 
 import gc
+from pathlib import Path
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -18,6 +19,12 @@ from litestar.di import NamedDependency, Provide
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
+from litestar.config.csrf import CSRFConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.middleware.session.server_side import ServerSideSessionConfig
+from litestar.stores.memory import MemoryStore
+from litestar.stores.redis import RedisStore
+from litestar.template.config import TemplateConfig
 
 from wlbtrack import __version__
 from wlbtrack.config import Settings, get_settings
@@ -33,6 +40,7 @@ from wlbtrack.domain.catalogue.controllers import (
     InitiativeController,
 )
 from wlbtrack.domain.catalogue.services import Catalogue
+from wlbtrack.domain.dashboard.controllers import DashboardController
 from wlbtrack.domain.periods.controllers import PeriodController
 from wlbtrack.domain.progress.controllers import ExportController, ProgressController
 from wlbtrack.domain.progress.services import ProgressService
@@ -168,10 +176,29 @@ def build_app(services: Services) -> RequestPipeline:
         dependencies={"principal": Provide(provide_principal, sync_to_thread=False)},
     )
     metrics = [metrics_controller(settings.metrics_token, observe_pool)] if settings.metrics else []
+    sessions = ServerSideSessionConfig(
+        key="wlbtrack_session",
+        max_age=settings.session_hours * 3600,
+        httponly=True,
+        samesite="lax",
+        store="dashboard_sessions",
+        exclude=[r"^(?!/dashboard)"],
+    )
+    store = RedisStore.with_client(url=settings.redis_url) if settings.redis_url else MemoryStore()
     app = Litestar(
-        route_handlers=[health, ready, api, *metrics],
+        route_handlers=[health, ready, api, DashboardController, *metrics],
+        stores={"dashboard_sessions": store},
+        template_config=TemplateConfig(
+            directory=Path(__file__).parent / "domain" / "dashboard" / "templates", engine=JinjaTemplateEngine
+        ),
+        csrf_config=CSRFConfig(
+            secret=settings.session_secret,
+            cookie_httponly=True,
+            cookie_samesite="lax",
+            exclude=[r"^(?!/dashboard)"],
+        ),
         lifespan=[services.lifespan, frozen_startup_objects],
-        middleware=[BearerAuth(tokens=services.tokens, limiter=services.rate_limiter)],
+        middleware=[BearerAuth(tokens=services.tokens, limiter=services.rate_limiter), sessions.middleware],
         dependencies=dependencies(services),
         plugins=[problem_details_plugin()],
         exception_handlers={

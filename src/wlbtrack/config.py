@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from functools import lru_cache
@@ -175,6 +176,8 @@ class Settings:
     hsts_seconds: int
     rate_limit: str
     redis_url: str | None
+    session_hours: int
+    session_secret: str
     metrics: bool
     metrics_token: str | None
     log_level: str
@@ -226,6 +229,8 @@ _VARIABLES: dict[str, tuple[str | Callable[[], str] | None, Parser]] = {
     "hsts_seconds": ("0", _whole(0)),
     "rate_limit": ("600/minute", _rate_limit),
     "redis_url": (None, _redis_url),
+    "session_hours": ("8", _whole(1, 720)),
+    "session_secret": (lambda: secrets.token_hex(32), _token),  # CSRF signing; set it when workers > 1
     "metrics": ("on", _switch),
     "metrics_token": (None, _token),
     "log_level": ("INFO", _log_level),

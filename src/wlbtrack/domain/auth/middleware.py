@@ -12,7 +12,8 @@ from wlbtrack.lib.i18n import Msg
 from wlbtrack.lib.ratelimit import RateLimiter
 
 MAX_TOKEN_LENGTH = 200
-OPEN_PATHS = ("/health", "/ready", "/schema", "/metrics")  # everything else needs a token
+OPEN_PATHS = ("/health", "/ready", "/schema", "/metrics", "/dashboard")  # the rest needs a token;
+# /dashboard signs in with its own session (domain/dashboard), which grants nothing under /api/v1
 
 
 def _unauthorized(detail: Msg) -> ProblemError:
