@@ -1,0 +1,83 @@
+"""Dashboard through HTTP: sign in with a pasted token, the overview's numbers, CSRF, revocation, /api/v1 untouched."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import httpx
+
+if TYPE_CHECKING:
+    from conftest import MakeToken
+
+
+def csrf_field(html: str) -> str:
+    """The hidden CSRF token of the page's form."""
+    found = re.search(r'name="_csrf_token" value="([^"]+)"', html)
+    assert found, html
+    return found.group(1)
+
+
+async def sign_in(client: httpx.AsyncClient, token: str) -> httpx.Response:
+    """Post the login form as a browser would (CSRF field from the form, cookie kept by the client)."""
+    form = await client.get("/dashboard/login")
+    assert form.status_code == 200
+    return await client.post("/dashboard/login", data={"token": token, "_csrf_token": csrf_field(form.text)})
+
+
+async def test_unauthenticated_page_redirects_to_login(client: httpx.AsyncClient) -> None:
+    response = await client.get("/dashboard/")
+    assert response.status_code in (302, 303, 307)
+    assert response.headers["location"].endswith("/dashboard/login")
+
+
+async def test_viewer_signs_in_and_overview_matches_api(
+    client: httpx.AsyncClient, viewer: httpx.AsyncClient, make_token: MakeToken
+) -> None:
+    token = await make_token("viewer")
+    signed = await sign_in(client, token)
+    assert signed.status_code in (302, 303), signed.text
+    cookie = signed.headers["set-cookie"]
+    assert "httponly" in cookie.lower() and "samesite=lax" in cookie.lower()
+    assert token not in cookie
+    page = await client.get("/dashboard/?period=2026-Q1")
+    assert page.status_code == 200
+    assert '<html lang="ja">' in page.text and token not in page.text
+    api = (await viewer.get("/api/v1/progress", params={"period": "2026-Q1"})).json()
+    overall = api["overall"]
+    shown = "データなし" if overall["progress"] is None else f"{overall['progress'] * 100:.1f}%"
+    assert shown in page.text
+    assert f"{overall['guidelines_with_data']} / {overall['guidelines_total']}" in page.text
+    for campaign in api["campaigns"]:
+        assert campaign["name"] in page.text
+
+
+async def test_bad_token_is_refused_and_post_without_csrf_refused(
+    client: httpx.AsyncClient, make_token: MakeToken
+) -> None:
+    refused = await sign_in(client, "wlb_not-a-token")
+    assert "トークンが正しくない" in refused.text
+    await client.get("/dashboard/login")
+    without = await client.post("/dashboard/login", data={"token": await make_token("viewer")})
+    assert without.status_code == 403
+
+
+async def test_session_cookie_grants_nothing_under_api(
+    client: httpx.AsyncClient, make_token: MakeToken
+) -> None:
+    await sign_in(client, await make_token("viewer"))
+    assert (await client.get("/api/v1/progress")).status_code == 401
+
+
+async def test_revoked_token_ends_session(
+    client: httpx.AsyncClient, admin: httpx.AsyncClient, make_token: MakeToken
+) -> None:
+    token = await make_token("viewer", label="revoke-me")
+    await sign_in(client, token)
+    assert (await client.get("/dashboard/")).status_code == 200
+    tokens = (await admin.get("/api/v1/tokens")).json()["items"]
+    ident = next(t["id"] for t in tokens if t["label"] == "revoke-me")
+    assert (await admin.delete(f"/api/v1/tokens/{ident}")).status_code == 204
+    after = await client.get("/dashboard/")
+    assert after.status_code in (302, 303, 307)
+    assert after.headers["location"].endswith("/dashboard/login")
