@@ -1,4 +1,4 @@
-"""Dashboard through HTTP: sign in with a pasted token, the overview's numbers, CSRF, revocation, /api/v1 untouched."""
+"""Dashboard through HTTP: sign-in, overview numbers, CSRF, revocation, /api/v1 untouched."""
 
 from __future__ import annotations
 
@@ -38,11 +38,13 @@ async def test_viewer_signs_in_and_overview_matches_api(
     signed = await sign_in(client, token)
     assert signed.status_code in (302, 303), signed.text
     cookie = signed.headers["set-cookie"]
-    assert "httponly" in cookie.lower() and "samesite=lax" in cookie.lower()
+    assert "httponly" in cookie.lower()
+    assert "samesite=lax" in cookie.lower()
     assert token not in cookie
     page = await client.get("/dashboard/?period=2026-Q1")
     assert page.status_code == 200
-    assert '<html lang="ja">' in page.text and token not in page.text
+    assert '<html lang="ja">' in page.text
+    assert token not in page.text
     api = (await viewer.get("/api/v1/progress", params={"period": "2026-Q1"})).json()
     overall = api["overall"]
     shown = "データなし" if overall["progress"] is None else f"{overall['progress'] * 100:.1f}%"
