@@ -22,7 +22,6 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
 from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 
@@ -41,6 +40,7 @@ from wlbtrack.domain.catalogue.controllers import (
 )
 from wlbtrack.domain.catalogue.services import Catalogue
 from wlbtrack.domain.dashboard.controllers import DashboardController
+from wlbtrack.domain.dashboard.store import DatabaseStore
 from wlbtrack.domain.periods.controllers import PeriodController
 from wlbtrack.domain.progress.controllers import ExportController, ProgressController
 from wlbtrack.domain.progress.services import ProgressService
@@ -184,7 +184,11 @@ def build_app(services: Services) -> RequestPipeline:
         store="dashboard_sessions",
         exclude=[r"^(?!/dashboard)"],
     )
-    store = RedisStore.with_client(url=settings.redis_url) if settings.redis_url else MemoryStore()
+    store = (
+        RedisStore.with_client(url=settings.redis_url)
+        if settings.redis_url
+        else DatabaseStore(services.database)
+    )
     app = Litestar(
         route_handlers=[health, ready, api, DashboardController, *metrics],
         stores={"dashboard_sessions": store},

@@ -4,6 +4,7 @@ from sqlmodel import SQLModel
 
 import wlbtrack.domain.auth.models
 import wlbtrack.domain.catalogue.models
+import wlbtrack.domain.dashboard.models
 import wlbtrack.domain.periods.models
 import wlbtrack.domain.reporting.models
 import wlbtrack.domain.webhooks.models

@@ -1,0 +1,77 @@
+"""A Litestar Store in the database, so every worker (and every host) sees the same dashboard sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from litestar.stores.base import Store
+from sqlalchemy import ColumnElement, delete, insert, or_, select, update
+
+from wlbtrack.db import Database
+from wlbtrack.domain.dashboard.models import DashboardSession
+from wlbtrack.lib.tables import table
+from wlbtrack.lib.types import utcnow
+
+SESSION = table(DashboardSession)
+
+
+def _expiry(expires_in: int | timedelta | None) -> datetime | None:
+    if expires_in is None:
+        return None
+    seconds = expires_in.total_seconds() if isinstance(expires_in, timedelta) else expires_in
+    return utcnow() + timedelta(seconds=seconds)
+
+
+def _live() -> ColumnElement[bool]:
+    return or_(SESSION.c.expires_at.is_(None), SESSION.c.expires_at > utcnow())
+
+
+class DatabaseStore(Store):
+    """Key → bytes with an expiry, in the dashboard_session table; expired rows read as absent."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
+        data = value.encode("utf-8") if isinstance(value, str) else value
+        async with self.database.write_sessions() as session, session.begin():
+            await session.execute(delete(SESSION).where(SESSION.c.key == key))
+            await session.execute(insert(SESSION).values(key=key, data=data, expires_at=_expiry(expires_in)))
+
+    async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
+        async with self.database.read_sessions() as session:
+            row = (
+                await session.execute(
+                    select(SESSION.c.data).where(
+                        SESSION.c.key == key,
+                        or_(SESSION.c.expires_at.is_(None), SESSION.c.expires_at > utcnow()),
+                    )
+                )
+            ).first()
+        if row is None:
+            return None
+        if renew_for is not None:
+            async with self.database.write_sessions() as session, session.begin():
+                await session.execute(
+                    update(SESSION).where(SESSION.c.key == key).values(expires_at=_expiry(renew_for))
+                )
+        data: bytes = row[0]
+        return data
+
+    async def delete(self, key: str) -> None:
+        async with self.database.write_sessions() as session, session.begin():
+            await session.execute(delete(SESSION).where(SESSION.c.key == key))
+
+    async def delete_all(self) -> None:
+        async with self.database.write_sessions() as session, session.begin():
+            await session.execute(delete(SESSION))
+
+    async def exists(self, key: str) -> bool:
+        return await self.get(key) is not None
+
+    async def expires_in(self, key: str) -> int | None:
+        async with self.database.read_sessions() as session:
+            row = (await session.execute(select(SESSION.c.expires_at).where(SESSION.c.key == key))).first()
+        if row is None or row[0] is None:
+            return None
+        return max(0, int((row[0] - utcnow()).total_seconds()))
