@@ -51,8 +51,8 @@ class DatabaseStore(Store):
         if row is None:
             return None
         if renew_for is not None:
-            async with self.database.write_sessions() as session, session.begin():
-                await session.execute(
+            async with self.database.write_sessions() as writer, writer.begin():
+                await writer.execute(
                     update(SESSION).where(SESSION.c.key == key).values(expires_at=_expiry(renew_for))
                 )
         data: bytes = row[0]
