@@ -83,3 +83,17 @@ async def test_revoked_token_ends_session(
     after = await client.get("/dashboard/")
     assert after.status_code in (302, 303, 307)
     assert after.headers["location"].endswith("/dashboard/login")
+
+
+async def test_department_user_lands_on_their_department(
+    client: httpx.AsyncClient, viewer: httpx.AsyncClient, make_token: MakeToken
+) -> None:
+    signed = await sign_in(client, await make_token("department", department="children"))
+    assert signed.headers["location"].endswith("/dashboard/departments/children")
+    page = await client.get(signed.headers["location"], params={"period": "2026-Q1"})
+    assert page.status_code == 200
+    api = (await viewer.get("/api/v1/progress/departments", params={"period": "2026-Q1"})).json()
+    mine = next(item for item in api["items"] if item["code"] == "children")
+    assert mine["name"] in page.text
+    assert all(code in page.text for code in mine["missing"])
+    assert f"<td>{mine['expected']}</td><td>{mine['received']}</td>" in page.text

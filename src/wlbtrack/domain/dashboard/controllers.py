@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
@@ -48,6 +49,8 @@ class DashboardController(Controller):
         if principal is None:
             return page("login.html", error="トークンが正しくないか、失効しています。")
         request.set_session({"token_id": principal.token_id})
+        if principal.department is not None:  # a department user lands on their own department
+            return Redirect(f"/dashboard/departments/{principal.department}")
         return Redirect("/dashboard/")
 
     @post("/logout", status_code=303)
@@ -70,3 +73,39 @@ class DashboardController(Controller):
         at = progress.period(period)
         data = await services.overview(session, progress.catalogue, at)
         return page("overview.html", data=data, principal=principal, period=at)
+
+    @get("/departments")
+    async def departments(
+        self,
+        request: AnyRequest,
+        session: NamedDependency[ReadSession],
+        progress: NamedDependency[ProgressService],
+        period: PeriodParam = None,
+    ) -> Template | Redirect:
+        principal = await active_principal(session, request.session.get("token_id"))
+        if principal is None:
+            request.clear_session()
+            return Redirect(LOGIN)
+        at = progress.period(period)
+        data = await services.departments(session, progress.catalogue, at, progress.periods)
+        return page("departments.html", items=data.items, principal=principal, period=at)
+
+    @get("/departments/{code:str}")
+    async def department(
+        self,
+        request: AnyRequest,
+        session: NamedDependency[ReadSession],
+        progress: NamedDependency[ProgressService],
+        code: str,
+        period: PeriodParam = None,
+    ) -> Template | Redirect:
+        principal = await active_principal(session, request.session.get("token_id"))
+        if principal is None:
+            request.clear_session()
+            return Redirect(LOGIN)
+        if code not in progress.catalogue.departments:
+            raise NotFoundException(f"code: no department with code {code!r}")
+        at = progress.period(period)
+        data = await services.departments(session, progress.catalogue, at, progress.periods)
+        items = [item for item in data.items if item.code == code]
+        return page("departments.html", items=items, principal=principal, period=at)
