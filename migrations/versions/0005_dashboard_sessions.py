@@ -1,6 +1,6 @@
 """dashboard sessions
 
-Revision ID: 0003
+Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-28 08:50:00.000000
 
@@ -15,7 +15,7 @@ from alembic import op
 
 from wlbtrack.lib.types import UTCDateTime
 
-revision: str = "0003"
+revision: str = "0005"
 down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
