@@ -17,6 +17,8 @@ from typing import Any
 from litestar import Litestar, Request, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.di import NamedDependency, Provide
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.csrf import CSRFMiddleware
 from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
@@ -182,24 +184,24 @@ def build_app(services: Services) -> RequestPipeline:
         httponly=True,
         samesite="lax",
         store="dashboard_sessions",
-        exclude=[r"^(?!/dashboard)"],
     )
     store = (
         RedisStore.with_client(url=settings.redis_url)
         if settings.redis_url
         else DatabaseStore(services.database)
     )
+    csrf = CSRFConfig(secret=settings.session_secret, cookie_httponly=True, cookie_samesite="lax")
+    # sessions and CSRF on the dashboard's routes only: /api/v1 keeps bearer tokens alone
+    dashboard = Router(
+        path="/",
+        route_handlers=[DashboardController],
+        middleware=[sessions.middleware, DefineMiddleware(CSRFMiddleware, config=csrf)],
+    )
     app = Litestar(
-        route_handlers=[health, ready, api, DashboardController, *metrics],
+        route_handlers=[health, ready, api, dashboard, *metrics],
         stores={"dashboard_sessions": store},
         template_config=TemplateConfig(
             directory=Path(__file__).parent / "domain" / "dashboard" / "templates", engine=JinjaTemplateEngine
-        ),
-        csrf_config=CSRFConfig(
-            secret=settings.session_secret,
-            cookie_httponly=True,
-            cookie_samesite="lax",
-            exclude=[r"^(?!/dashboard)"],
         ),
         lifespan=[services.lifespan, frozen_startup_objects],
         middleware=[BearerAuth(tokens=services.tokens, limiter=services.rate_limiter), sessions.middleware],

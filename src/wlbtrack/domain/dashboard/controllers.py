@@ -8,7 +8,7 @@ from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body
+from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
 from wlbtrack.db import ReadSession
@@ -96,7 +96,7 @@ class DashboardController(Controller):
         request: AnyRequest,
         session: NamedDependency[ReadSession],
         progress: NamedDependency[ProgressService],
-        code: str,
+        code: FromPath[str],
         period: PeriodParam = None,
     ) -> Template | Redirect:
         principal = await active_principal(session, request.session.get("token_id"))
