@@ -204,7 +204,7 @@ def build_app(services: Services) -> RequestPipeline:
             directory=Path(__file__).parent / "domain" / "dashboard" / "templates", engine=JinjaTemplateEngine
         ),
         lifespan=[services.lifespan, frozen_startup_objects],
-        middleware=[BearerAuth(tokens=services.tokens, limiter=services.rate_limiter), sessions.middleware],
+        middleware=[BearerAuth(tokens=services.tokens, limiter=services.rate_limiter)],
         dependencies=dependencies(services),
         plugins=[problem_details_plugin()],
         exception_handlers={
