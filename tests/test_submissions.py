@@ -189,9 +189,81 @@ async def test_a_bad_item_type_is_rejected_before_anything_is_written(admin: htt
         "reports": [report("1.1.1"), {**report("1.3.1"), "status": "finished"}],
     }
     response = await admin.post("/api/v1/submissions", json=body)
-    assert response.status_code == 400
-    assert "reports[1].status" in response.json()["detail"]
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {
+            "field": "reports[1].status",
+            "message": "'finished' is not one of not_started, on_track, at_risk, delayed, completed",
+        }
+    ]
     await nothing_written(admin, ["1.1.1", "1.3.1"], [])
+
+
+async def test_a_batch_lists_every_bad_item(make_client: MakeClient, admin: httpx.AsyncClient) -> None:
+    own = await indicator(admin, "children", "1.1.1")
+    foreign = await indicator(admin, "lifestyle-culture", "1.1.4")
+    children = await make_client("department", department="children")
+    body = {
+        "period": PERIOD,
+        "reports": [
+            report("1.1.1"),
+            {**report("1.3.1"), "status": "順調"},
+            report("3.5.1"),
+            {**report("2.2.1"), "colour": "red"},
+            report("9.9.9"),
+            {"guideline": 5, "status": "on_track"},
+            "1.1.2",
+        ],
+        "values": [
+            {"indicator": own, "value": "3"},
+            {"indicator": foreign, "value": 1},
+            {"indicator": own + foreign + 1000, "value": 2},
+        ],
+    }
+    response = await children.post("/api/v1/submissions", json=body)
+    assert response.status_code == 422, response.text
+    errors = {e["field"]: e["message"] for e in response.json()["errors"]}
+    assert sorted(errors) == sorted(
+        [
+            "reports[1].status",
+            "reports[2].guideline",
+            "reports[3].colour",
+            "reports[4].guideline",
+            "reports[5].guideline",
+            "reports[5].summary",
+            "reports[6]",
+            "values[0].value",
+            "values[1].indicator",
+            "values[2].indicator",
+        ]
+    )
+    assert errors["reports[1].status"] == (
+        "'順調' is not one of not_started, on_track, at_risk, delayed, completed"
+    )
+    assert "not responsible" in errors["reports[2].guideline"]
+    assert "no guideline" in errors["reports[4].guideline"]
+    assert "belongs to lifestyle-culture" in errors["values[1].indicator"]
+    await nothing_written(admin, ["1.1.1", "1.3.1", "2.2.1"], [own])
+
+
+async def test_a_batch_of_only_permission_problems_is_forbidden(
+    make_client: MakeClient, admin: httpx.AsyncClient
+) -> None:
+    foreign = await indicator(admin, "lifestyle-culture", "1.1.4")
+    children = await make_client("department", department="children")
+    body = {"period": PERIOD, "reports": [report("3.5.1")], "values": [{"indicator": foreign, "value": 1}]}
+    response = await children.post("/api/v1/submissions", json=body)
+    assert response.status_code == 403
+    assert [e["field"] for e in response.json()["errors"]] == ["reports[0].guideline", "values[0].indicator"]
+    await nothing_written(admin, [], [foreign])
+
+
+@pytest.mark.parametrize("body", [b"[]", b'"reports"', b"{", b"null"])
+async def test_a_body_that_is_not_an_object_is_a_bad_request(admin: httpx.AsyncClient, body: bytes) -> None:
+    response = await admin.post(
+        "/api/v1/submissions", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
 
 
 async def test_a_full_quarter_of_one_department(make_client: MakeClient, admin: httpx.AsyncClient) -> None:

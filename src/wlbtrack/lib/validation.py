@@ -3,6 +3,8 @@
 `StrictBody[X]` makes Litestar decode the raw JSON body once, strictly, into `X`: no type coercion
 (`"5"` is not a number), no unknown fields, no blank text; errors are 400 problem documents naming the
 field, including where a NaN or Infinity sits. Bodies over the size limit are a 413 (lib.errors).
+A `Batch` body (one with lists of items) is checked item by item instead: every invalid item is named,
+and the valid ones reach the handler with their original positions (see `Batch`).
 `check_field` holds one value to the same rules, for inputs that arrive one field at a time.
 """
 
@@ -24,7 +26,7 @@ from litestar.dto import AbstractDTO, DTOFieldDefinition
 from litestar.openapi.spec import Reference, Schema
 from litestar.typing import FieldDefinition
 
-from wlbtrack.lib.errors import ProblemError, decode_message
+from wlbtrack.lib.errors import ProblemError, decode_message, field_messages
 from wlbtrack.lib.i18n import Msg
 from wlbtrack.lib.text import MULTI_LINE, SINGLE_LINE, invalid_utf8, is_blank
 
@@ -42,6 +44,20 @@ _PATH_RE = re.compile(r"at `\$(?P<path>[^`]*)`")
 _UNKNOWN_RE = re.compile(r"(?:unknown|missing required) field `(?P<name>[^`]*)`")
 _PATH_PART = re.compile(r"\[\d+\]|[^.\[\]]+")
 _NON_FINITE = object()
+
+
+def _explain(schema: Any, path: str, message: str) -> Msg:
+    """msgspec's message as a Msg, an enum error listing the allowed values."""
+    return decode_message(message, allowed_values(schema, path))
+
+
+_JSON_TYPES = {dict: "object", list: "array", str: "str", int: "int", float: "float", bool: "bool"}
+
+
+def _expected_object(value: Any) -> Msg:
+    return Msg(
+        "Expected `{expected}`, got `{got}`", expected="object", got=_JSON_TYPES.get(type(value), "null")
+    )
 
 
 def _field_of(message: str) -> str:
@@ -138,7 +154,10 @@ def decode_strict(raw: bytes, schema: type[T]) -> T:
         data = msgspec.json.decode(raw, type=schema, strict=True)
     except msgspec.ValidationError as exc:
         field = _field_of(str(exc))
-        message = decode_message(_PATH_RE.sub("", str(exc)).strip(" -"), allowed_values(schema, field))
+        message = _explain(schema, field, _PATH_RE.sub("", str(exc)).strip(" -"))
+        if isinstance(schema, type) and issubclass(schema, Batch):
+            batch: T = _decode_batch(raw, schema)
+            return batch
         raise ProblemError(400, message, field=field) from exc
     except msgspec.DecodeError as exc:
         non_finite = _non_finite_field(raw)
@@ -146,8 +165,148 @@ def decode_strict(raw: bytes, schema: type[T]) -> T:
             message = Msg("NaN and Infinity are not numbers; send a finite number")
             raise ProblemError(400, message, field=non_finite) from exc
         raise ProblemError(400, Msg("malformed JSON ({reason})", reason=str(exc)), field="body") from exc
-    _reject_blank(data, "")
+    try:
+        _reject_blank(data, "")
+    except ProblemError:
+        if isinstance(data, Batch):
+            decoded: T = _decode_batch(raw, schema)
+            return decoded
+        raise
     return data
+
+
+class Batch(msgspec.Struct, dict=True):
+    """A body carrying lists of items, decoded by `StrictBody` item by item.
+
+    A JSON object of the right overall shape (an object whose list fields are lists) is not refused at
+    the first bad item: the handler gets the valid items, `decoding_errors` lists every invalid one by
+    its path (`reports[1].status`), and `position` gives a kept item's index in the request. A body that
+    is not a JSON object is a 400; a bad field outside the lists is a 422 listing every bad field.
+    """
+
+    def decoding_errors(self) -> list[dict[str, Any]]:
+        """Each invalid field or item found while decoding, as `{"field", "message"}`."""
+        errors: list[dict[str, Any]] = self.__dict__.get("_errors", [])
+        return errors
+
+    def position(self, field: str, index: int) -> int:
+        """The index in the request of the `index`-th kept item of the list `field`."""
+        positions: dict[str, list[int]] = self.__dict__.get("_positions", {})
+        return positions[field][index] if field in positions else index
+
+
+def _check_value(schema: Any, annotation: Any, value: Any, path: str, errors: list[dict[str, Any]]) -> Any:
+    """`value` converted to `annotation` strictly, or None with its problem added to `errors`."""
+    try:
+        result = msgspec.convert(value, type=annotation, strict=True)
+        _reject_blank(result, path)
+    except msgspec.ValidationError as exc:
+        inner = _field_of(str(exc))
+        field = path if inner == "body" else f"{path}{'' if inner.startswith('[') else '.'}{inner}"
+        message = _explain(schema, field, _PATH_RE.sub("", str(exc)).strip(" -"))
+        errors.append({"field": field, "message": message})
+        return None
+    except ProblemError as exc:
+        field = exc.extra.get("field", path) if isinstance(exc.extra, dict) else path
+        errors.append({"field": str(field), "message": Msg("must not be blank")})
+        return None
+    return result
+
+
+def _check_object(
+    schema: Any, struct: type[msgspec.Struct], value: Any, path: str, errors: list[dict[str, Any]]
+) -> dict[str, Any] | None:
+    """Each field of an object checked on its own; the converted fields, or None when any is bad."""
+    prefix = f"{path}." if path else ""
+    if not isinstance(value, dict):
+        errors.append({"field": path or "body", "message": _expected_object(value)})
+        return None
+    before = len(errors)
+    fields = {field.encode_name: field for field in msgspec.structs.fields(struct)}
+    for key in value:
+        if key not in fields:
+            errors.append({"field": f"{prefix}{key}", "message": Msg("unknown field; remove it")})
+    converted: dict[str, Any] = {}
+    for name, field in fields.items():
+        if name not in value:
+            if field.required:
+                errors.append(
+                    {
+                        "field": f"{prefix}{name}",
+                        "message": Msg("Object missing required field `{name}`", name=name),
+                    }
+                )
+            continue
+        converted[field.name] = _check_value(schema, field.type, value[name], f"{prefix}{name}", errors)
+    return converted if len(errors) == before else None
+
+
+def _item_struct(annotation: Any) -> type[msgspec.Struct] | None:
+    """The item type of a list-of-objects field, or None for any other field."""
+    inner = annotation
+    while get_origin(inner) is Annotated:
+        inner = get_args(inner)[0]
+    if get_origin(inner) is not list:
+        return None
+    item = _unwrap(get_args(inner)[0])
+    return item if isinstance(item, type) and issubclass(item, msgspec.Struct) else None
+
+
+def _decode_batch(raw: bytes, schema: type[Any]) -> Any:
+    """A Batch body whose strict decoding failed: every bad field and item, the valid items kept."""
+    try:
+        document = json.loads(raw)
+    except ValueError as exc:  # pragma: no cover - msgspec parsed it already
+        raise ProblemError(400, Msg("malformed JSON ({reason})", reason=str(exc)), field="body") from exc
+    if not isinstance(document, dict):
+        raise ProblemError(400, _expected_object(document), field="body")
+    errors: list[dict[str, Any]] = []
+    item_errors: list[dict[str, Any]] = []
+    converted: dict[str, Any] = {}
+    positions: dict[str, list[int]] = {}
+    fields = {field.encode_name: field for field in msgspec.structs.fields(schema)}
+    for key in document:
+        if key not in fields:
+            errors.append({"field": key, "message": Msg("unknown field; remove it")})
+    for name, field in fields.items():
+        if name not in document:
+            if field.required:
+                errors.append(
+                    {"field": name, "message": Msg("Object missing required field `{name}`", name=name)}
+                )
+            continue
+        value = document[name]
+        struct = _item_struct(field.type)
+        if struct is None or not isinstance(value, list):
+            converted[field.name] = _check_value(schema, field.type, value, name, errors)
+            continue
+        try:
+            msgspec.convert([None] * len(value), type=_with_any_items(field.type), strict=True)
+        except msgspec.ValidationError as exc:
+            errors.append({"field": name, "message": decode_message(_PATH_RE.sub("", str(exc)).strip(" -"))})
+            continue
+        kept: list[tuple[int, Any]] = []
+        for index, item in enumerate(value):
+            checked = _check_object(schema, struct, item, f"{name}[{index}]", item_errors)
+            if checked is not None:
+                kept.append((index, struct(**checked)))
+        converted[field.name] = [item for _, item in kept]
+        positions[field.name] = [index for index, _ in kept]
+    if errors:
+        errors.extend(item_errors)
+        raise ProblemError(422, field_messages(errors[:10]), errors=errors)
+    data = schema(**converted)
+    data.__dict__["_errors"] = item_errors
+    data.__dict__["_positions"] = positions
+    return data
+
+
+def _with_any_items(annotation: Any) -> Any:
+    """A list annotation with its constraints (length) kept and its items unchecked."""
+    if get_origin(annotation) is Annotated:
+        base, *metadata = get_args(annotation)
+        return Annotated[(_with_any_items(base), *metadata)]
+    return list[Any]
 
 
 class StrictBody(AbstractDTO[T]):

@@ -422,9 +422,10 @@ class SubmissionController(Controller):
     ) -> Response[SubmissionPublic]:
         """Reports and values of one department for one period, written in one transaction or not at all.
 
-        Every item is checked first; on any problem nothing is written and the problem's `errors` lists
-        each invalid item by its index (`reports[3].guideline`). The status is 403 when every problem is a
-        permission problem, otherwise 422; a closed period is a 409.
+        Every item is checked first (types, enumerations, unknown fields, codes, permissions); on any
+        problem nothing is written and the problem's `errors` lists each invalid item by its index
+        (`reports[1].status`, `reports[2].guideline`). The status is 403 when every problem is a permission
+        problem, otherwise 422; 400 only for a body that is not a JSON object; a closed period is a 409.
         """
 
         async def write() -> SubmissionPublic:

@@ -10,7 +10,7 @@ from litestar.params import QueryParameter
 
 from wlbtrack.domain.periods.schemas import PERIOD_PATTERN, PeriodCode
 from wlbtrack.lib.text import MULTI_LINE, SINGLE_LINE
-from wlbtrack.lib.validation import MAX_ROW_ID, Code, FiniteFloat, Label, Note, Summary
+from wlbtrack.lib.validation import MAX_ROW_ID, Batch, Code, FiniteFloat, Label, Note, Summary
 
 ReportStatus = Literal["not_started", "on_track", "at_risk", "delayed", "completed"]
 PeriodQuery = Annotated[
@@ -159,7 +159,7 @@ class SubmissionValue(msgspec.Struct, forbid_unknown_fields=True):
     note: OptionalNote | None = None
 
 
-class SubmissionIn(msgspec.Struct, forbid_unknown_fields=True):
+class SubmissionIn(Batch, forbid_unknown_fields=True):
     """One department's reports and values for one period, written all together or not at all."""
 
     period: PeriodCode

@@ -574,17 +574,21 @@ async def submit(
 ) -> SubmissionPublic:
     """Validate the whole submission (409 at once for a closed period), then store every item."""
     problems = Problems()
+    for error in body.decoding_errors():
+        problems.add(422, error["field"], error["message"])
     department = await check_scope(
         session, catalogue, principal, periods, body.period, body.department, problems
     )
-    if not body.reports and not body.values:
+    if not body.reports and not body.values and not body.decoding_errors():
         problems.add(422, "reports", Msg("a submission needs at least one report or value"))
     reports = [
-        ReportItem(r.guideline, r.status, r.summary, Where(f"reports[{index}].guideline"))
+        ReportItem(
+            r.guideline, r.status, r.summary, Where(f"reports[{body.position('reports', index)}].guideline")
+        )
         for index, r in enumerate(body.reports)
     ]
     values = [
-        ValueItem(v.indicator, v.value, v.note, Where(f"values[{index}].indicator"))
+        ValueItem(v.indicator, v.value, v.note, Where(f"values[{body.position('values', index)}].indicator"))
         for index, v in enumerate(body.values)
     ]
     await check_items(session, catalogue, principal, department, reports, values, problems)
