@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
+
+
+class ProblemError(msgspec.Struct, omit_defaults=True):
+    """One invalid input: the field (a path like `reports[1].status`) and what is wrong with it; in an
+    uploaded file also the sheet, row, column and cell."""
+
+    field: str
+    message: str
+    sheet: str | None = None
+    row: int | None = None
+    column: str | None = None
+    cell: str | None = None
 
 
 class Problem(msgspec.Struct, omit_defaults=True):
@@ -17,13 +28,54 @@ class Problem(msgspec.Struct, omit_defaults=True):
     type: str | None = None
     instance: str | None = None
     field: str | None = None
-    errors: list[dict[str, Any]] | None = None
+    errors: list[ProblemError] | None = None
 
 
-def problem(description: str) -> ResponseSpec:
-    """An application/problem+json response."""
+EXAMPLES: dict[int, Problem] = {
+    400: Problem(400, "Bad Request", "body: malformed JSON", field="body"),
+    401: Problem(401, "Unauthorized", "Authorization: missing bearer token", field="Authorization"),
+    403: Problem(
+        403,
+        "Forbidden",
+        "department: a token of children cannot write for lifestyle-culture",
+        field="department",
+    ),
+    404: Problem(404, "Not Found", "code: no guideline with code '9.9.9'", field="code"),
+    409: Problem(409, "Conflict", "period: 2025-Q3 is closed to writes", field="period"),
+    413: Problem(413, "Request Entity Too Large", "body: larger than the 1 MB limit", field="body"),
+    415: Problem(415, "Unsupported Media Type", "file: not an .xlsx workbook or a CSV file", field="file"),
+    422: Problem(
+        422,
+        "Unprocessable Entity",
+        "reports[1].status: '順調' is not one of not_started, on_track, at_risk, delayed, completed",
+        errors=[
+            ProblemError(
+                "reports[1].status",
+                "'順調' is not one of not_started, on_track, at_risk, delayed, completed",
+            )
+        ],
+    ),
+    429: Problem(429, "Too Many Requests", "rate limit exceeded; retry after 60 seconds"),
+    500: Problem(500, "Internal Server Error", "internal error; the request was not completed"),
+    503: Problem(
+        503,
+        "Service Unavailable",
+        "database: the database is unavailable; nothing was written, retry later",
+    ),
+}
+
+
+def problem(description: str, status: int | None = None) -> ResponseSpec:
+    """An application/problem+json response, with an example of that status (no generated examples)."""
+    example = EXAMPLES.get(status) if status is not None else None
     return ResponseSpec(
-        data_container=Problem, description=description, media_type="application/problem+json"
+        data_container=Problem,
+        description=description,
+        media_type="application/problem+json",
+        generate_examples=False,
+        examples=None
+        if example is None
+        else [Example(summary=example.title, value=msgspec.to_builtins(example))],
     )
 
 
@@ -46,7 +98,7 @@ def errors(*codes: int) -> dict[int, ResponseSpec]:
         503: "Database unavailable; nothing was written, retry later",
     }
     wanted = {400, 401, 429, 500, 503, *codes}
-    return {code: problem(texts[code]) for code in sorted(wanted)}
+    return {code: problem(texts[code], code) for code in sorted(wanted)}
 
 
 READ_ERRORS = errors()

@@ -24,7 +24,7 @@ class TokenPublic(msgspec.Struct):
     """A token's metadata; the secret itself is never stored."""
 
     id: int
-    role: str
+    role: RoleName
     department: str | None
     label: str
     created_at: datetime
@@ -35,7 +35,7 @@ class TokenCreated(msgspec.Struct):
     """A new token; `token` is shown only in this response (null when replayed by Idempotency-Key)."""
 
     id: int
-    role: str
+    role: RoleName
     department: str | None
     label: str
     created_at: datetime

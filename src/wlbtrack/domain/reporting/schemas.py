@@ -47,7 +47,7 @@ class ReportPublic(msgspec.Struct):
     department: str
     period: str
     revision: int
-    status: str
+    status: ReportStatus
     summary: str
     created_at: datetime
     created_by: str
