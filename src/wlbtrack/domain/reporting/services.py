@@ -42,6 +42,7 @@ from wlbtrack.domain.reporting.schemas import (
     DepartmentQuarterPublic,
     IndicatorPublic,
     ReportPublic,
+    ReportStatus,
     SubmissionIn,
     SubmissionPublic,
     TransitionList,
@@ -157,7 +158,7 @@ class ReportWrite:
 
     guideline_id: int
     department_id: int
-    status: str
+    status: ReportStatus
     summary: str
 
 
@@ -435,7 +436,7 @@ class ReportItem:
     """A report to check and write; `where` is where its guideline is named."""
 
     guideline: str
-    status: str
+    status: ReportStatus
     summary: str
     where: Where
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +19,7 @@ from wlbtrack.db import WriteSession
 from wlbtrack.domain.auth.services import Principal
 from wlbtrack.domain.catalogue.services import Catalogue
 from wlbtrack.domain.periods.services import Period, PeriodRules
-from wlbtrack.domain.reporting.schemas import ReportStatus, SubmissionIn, SubmissionReport, SubmissionValue
+from wlbtrack.domain.reporting.schemas import SubmissionIn, SubmissionReport, SubmissionValue
 from wlbtrack.domain.reporting.services import (
     Problems,
     ReportItem,
@@ -339,7 +339,7 @@ async def _apply(
             item.where.sheet or "",
             item.where.row or 0,
             item.guideline,
-            cast(ReportStatus, item.status),
+            item.status,
             item.summary,
             revision,
         )
