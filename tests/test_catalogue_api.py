@@ -111,7 +111,6 @@ async def test_guideline_detail_repairs_department_line_breaks(viewer: httpx.Asy
         ("direction=2.2", ["2.2.1", "2.2.2"]),
         ("department=sports-promotion", ["2.1.2", "2.3.1"]),
         ("department=health-welfare&campaign=3", ["3.2.2", "3.3.2"]),
-        ("campaign=7", []),
     ],
 )
 async def test_guideline_filters(viewer: httpx.AsyncClient, query: str, expected: list[str]) -> None:
@@ -169,3 +168,27 @@ async def test_unknown_route_is_a_problem_document(viewer: httpx.AsyncClient) ->
     response = await viewer.get("/api/v1/nothing-here")
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+@pytest.mark.parametrize(
+    ("path", "parameter"),
+    [
+        ("/api/v1/guidelines?campaign=7", "campaign"),
+        ("/api/v1/guidelines?direction=9.9", "direction"),
+        ("/api/v1/guidelines?department=nowhere", "department"),
+        ("/api/v1/directions?campaign=7", "campaign"),
+        ("/api/v1/indicators?department=nowhere", "department"),
+        ("/api/v1/indicators?guideline=9.9.9", "guideline"),
+        ("/api/v1/guidelines/1.1.1/reports/history?department=nowhere", "department"),
+        ("/api/v1/export/values?department=nowhere", "department"),
+        ("/api/v1/export/reports?campaign=7", "campaign"),
+        ("/api/v1/export/values?campaign=7", "campaign"),
+    ],
+)
+async def test_an_unknown_code_in_a_filter_is_422_naming_the_parameter(
+    viewer: httpx.AsyncClient, path: str, parameter: str
+) -> None:
+    response = await viewer.get(path)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["detail"].startswith(f"{parameter}: ")

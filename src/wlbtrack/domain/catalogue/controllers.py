@@ -23,7 +23,9 @@ from wlbtrack.domain.catalogue.schemas import (
 from wlbtrack.domain.catalogue.services import Catalogue
 from wlbtrack.lib.errors import ProblemError
 from wlbtrack.lib.i18n import Msg
-from wlbtrack.lib.responses import NOT_FOUND, READ_ERRORS
+from wlbtrack.lib.responses import NOT_FOUND, errors
+
+FILTER_ERRORS = errors(422)
 
 CodeFilter = Annotated[str | None, QueryParameter(max_length=64)]
 CodePath = Annotated[str, PathParameter(max_length=64)]
@@ -50,13 +52,20 @@ def _one(kind: str, items: dict[str, T], code: str) -> T:
     return items[code]
 
 
+def _filter(kind: str, items: dict[str, T], name: str, code: str | None) -> str | None:
+    """A query filter's code, checked: 422 naming the parameter when nothing has it (as every filter does)."""
+    if code is not None and code not in items:
+        raise ProblemError(422, f"{name}: no {kind} with code {code!r}", field=name)
+    return code
+
+
 class CampaignController(Controller):
     """Campaigns (大作戦)."""
 
     path = "/campaigns"
     tags = ("catalogue",)
 
-    @get("/", summary="List campaigns (大作戦)", responses=READ_ERRORS)
+    @get("/", summary="List campaigns (大作戦)", responses=errors())
     async def list_campaigns(self, catalogue: CatalogueDep) -> CampaignList:
         """The three campaigns (大作戦, "great campaign"): the plan's mechanisms for work-life balance."""
         return cast("CampaignList", catalogue.list_body("campaigns"))
@@ -73,10 +82,10 @@ class DirectionController(Controller):
     path = "/directions"
     tags = ("catalogue",)
 
-    @get("/", summary="List policy directions (取り組みの方向性)", responses=READ_ERRORS)
+    @get("/", summary="List policy directions (取り組みの方向性)", responses=FILTER_ERRORS)
     async def list_directions(self, catalogue: CatalogueDep, campaign: CodeFilter = None) -> DirectionList:
         """Policy directions (取り組みの方向性, "direction of efforts"), optionally of one campaign."""
-        if campaign is None:
+        if _filter("campaign", catalogue.campaigns, "campaign", campaign) is None:
             return cast("DirectionList", catalogue.list_body("directions"))
         items = [d for d in catalogue.directions.values() if d.campaign == campaign]
         return DirectionList(items=items, total=len(items))
@@ -93,7 +102,7 @@ class GuidelineController(Controller):
     path = "/guidelines"
     tags = ("catalogue",)
 
-    @get("/", summary="List guidelines (目安)", responses=READ_ERRORS)
+    @get("/", summary="List guidelines (目安)", responses=FILTER_ERRORS)
     async def list_guidelines(
         self,
         catalogue: CatalogueDep,
@@ -103,8 +112,12 @@ class GuidelineController(Controller):
     ) -> GuidelineList:
         """Guidelines (推進に向けた取り組みの目安, "benchmarks for promotion"): what the ward commits to.
 
-        Filter by campaign code, direction code or responsible department code (担当部).
+        Filter by campaign code, direction code or responsible department code (担当部); an unknown code
+        is a 422 naming the parameter.
         """
+        _filter("campaign", catalogue.campaigns, "campaign", campaign)
+        _filter("direction", catalogue.directions, "direction", direction)
+        _filter("department", catalogue.departments, "department", department)
         if campaign is None and direction is None and department is None:
             return cast("GuidelineList", catalogue.list_body("guidelines"))
         items = [
@@ -129,7 +142,7 @@ class DepartmentController(Controller):
     path = "/departments"
     tags = ("catalogue",)
 
-    @get("/", summary="List responsible departments (担当部)", responses=READ_ERRORS)
+    @get("/", summary="List responsible departments (担当部)", responses=errors())
     async def list_departments(self, catalogue: CatalogueDep) -> DepartmentList:
         """The ward departments (担当部, "department in charge") that own initiatives and report progress."""
         return cast("DepartmentList", catalogue.list_body("departments"))
@@ -152,7 +165,7 @@ class InitiativeController(Controller):
     path = "/initiatives"
     tags = ("catalogue",)
 
-    @get("/", summary="Search main initiatives (主な取り組み)", responses=READ_ERRORS)
+    @get("/", summary="Search main initiatives (主な取り組み)", responses=errors())
     async def search_initiatives(
         self,
         catalogue: CatalogueDep,

@@ -83,7 +83,7 @@ def department_filter(catalogue: Catalogue, code: str | None) -> int | None:
     if code is None:
         return None
     if code not in catalogue.department_ids:
-        raise ProblemError(400, Msg("no department with code {code!r}", code=code), field="department")
+        raise ProblemError(422, Msg("no department with code {code!r}", code=code), field="department")
     return catalogue.department_ids[code]
 
 
@@ -257,7 +257,7 @@ class IndicatorController(Controller):
     path = "/indicators"
     tags = ("indicators",)
 
-    @get("/", summary="List indicators", responses=errors())
+    @get("/", summary="List indicators", responses=errors(422))
     async def list_indicators(
         self,
         catalogue: CatalogueDep,
@@ -270,7 +270,7 @@ class IndicatorController(Controller):
         if guideline is not None:
             if guideline not in catalogue.guideline_ids:
                 raise ProblemError(
-                    400, Msg("no guideline with code {code!r}", code=guideline), field="guideline"
+                    422, Msg("no guideline with code {code!r}", code=guideline), field="guideline"
                 )
             guideline_filter = catalogue.guideline_ids[guideline]
         rows = await queries.list_indicators(
