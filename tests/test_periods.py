@@ -162,8 +162,11 @@ async def test_writing_for_the_next_quarter_is_422_and_the_current_one_is_fine(
     assert now.status_code == 201
 
 
-@pytest.mark.parametrize("period", ["2009-Q4", "2101-Q1"])
-async def test_writing_outside_the_plans_years_is_422(admin: httpx.AsyncClient, period: str) -> None:
+@pytest.mark.parametrize(("period", "status"), [("2009-Q4", 422), ("2101-Q1", 400)])
+async def test_writing_outside_the_plans_years_is_refused(
+    admin: httpx.AsyncClient, period: str, status: int
+) -> None:
+    """Before the first fiscal year: 422; outside 2000–2100, the period pattern of the document: 400."""
     response = await admin.post("/api/v1/guidelines/1.3.1/reports", json={**REPORT, "period": period})
-    assert response.status_code == 422
+    assert response.status_code == status
     assert response.json()["field"] == "period"

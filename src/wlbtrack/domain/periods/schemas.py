@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-PERIOD_PATTERN = r"^[0-9]{4}-Q[1-4]$"
+PERIOD_PATTERN = r"^(?:20[0-9]{2}|2100)-Q[1-4]$"  # the fiscal years 2000–2100 (config.FISCAL_YEARS)
 
 PeriodCode = Annotated[str, msgspec.Meta(pattern=PERIOD_PATTERN, description="Fiscal quarter, e.g. 2026-Q1")]
 PeriodState = Literal["open", "closed"]
