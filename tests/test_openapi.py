@@ -40,3 +40,24 @@ def test_description_explains_the_japanese_terms() -> None:
     description = json.loads(COMMITTED.read_text(encoding="utf-8"))["info"]["description"]
     for term in ("大作戦", "取り組みの方向性", "目安", "担当部", "主な取り組み"):
         assert term in description
+
+
+async def test_allow_headers_agree_with_the_document(viewer: httpx.AsyncClient) -> None:
+    """OPTIONS and 405 list every method the document gives the path (plus OPTIONS, and HEAD with GET)."""
+    document = json.loads(COMMITTED.read_text(encoding="utf-8"))
+    samples = {"{code}": "1.1.1", "{indicator_id}": "1", "{token_id}": "1", "{department}": "children"}
+    for template, operations in document["paths"].items():
+        path = template
+        for placeholder, value in samples.items():
+            path = path.replace(placeholder, value)
+        documented = {
+            method.upper() for method in operations if method in {"get", "post", "put", "patch", "delete"}
+        }
+        response = await viewer.request("OPTIONS", path)
+        assert response.status_code == 204, (template, response.status_code, response.text)
+        allowed = {method.strip() for method in response.headers["allow"].split(",")}
+        assert allowed - {"OPTIONS", "HEAD"} == documented - {"HEAD"}, template
+        refused = next(method for method in ("PUT", "DELETE", "PATCH", "POST") if method not in allowed)
+        response = await viewer.request(refused, path)
+        assert response.status_code == 405, (template, refused)
+        assert {m.strip() for m in response.headers["allow"].split(",")} == allowed, template

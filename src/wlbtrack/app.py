@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from litestar import Litestar, Request, Router
+from litestar import Litestar, Request, Response, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.di import NamedDependency, Provide
 from litestar.handlers import HTTPRouteHandler
@@ -56,6 +56,7 @@ from wlbtrack.domain.reporting.controllers import (
 )
 from wlbtrack.domain.spreadsheets.controllers import ImportController, TemplateController
 from wlbtrack.domain.webhooks.controllers import WebhookController
+from wlbtrack.lib.allow import answer_options
 from wlbtrack.lib.apidocs import LocalSwaggerRenderPlugin
 from wlbtrack.lib.errors import (
     DATABASE_OUTAGE_ERRORS,
@@ -162,6 +163,12 @@ async def frozen_startup_objects(_app: Litestar) -> AsyncIterator[None]:
     yield
 
 
+async def before_request(request: Request[Any, Any, Any]) -> Response[None] | None:
+    """Before every handler: a query string that is not UTF-8 is a 400; OPTIONS lists the whole path."""
+    reject_undecodable_query(request)
+    return await answer_options(request)
+
+
 def create_app(settings: Settings | None = None) -> RequestPipeline:
     """The application for the given (or the environment's) settings, as `wlbtrack serve` runs it."""
     return build_app(Services.build(settings or get_settings()))
@@ -212,7 +219,7 @@ def build_app(services: Services) -> RequestPipeline:
             **dict.fromkeys(DATABASE_OUTAGE_ERRORS, database_unavailable),
             Exception: unexpected_error,
         },
-        before_request=reject_undecodable_query,
+        before_request=before_request,
         request_max_body_size=1_000_000,
         openapi_config=openapi_config(),
         cors_config=cors_config(settings.cors_origins),
