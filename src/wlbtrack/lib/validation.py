@@ -17,7 +17,7 @@ import json
 import re
 import types
 from collections.abc import Collection, Generator
-from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Literal, TypeVar, Union, get_args, get_origin
 from urllib.parse import unquote_to_bytes
 
 import msgspec
@@ -184,6 +184,9 @@ class Batch(msgspec.Struct, dict=True):
     is not a JSON object is a 400; a bad field outside the lists is a 422 listing every bad field.
     """
 
+    openapi_any_of: ClassVar[list[dict[str, Any]]] = []
+    """Alternatives the body must match besides its fields' schemas (Schema keyword arguments)."""
+
     def decoding_errors(self) -> list[dict[str, Any]]:
         """Each invalid field or item found while decoding, as `{"field", "message"}`."""
         errors: list[dict[str, Any]] = self.__dict__.get("_errors", [])
@@ -341,8 +344,20 @@ class StrictBody(AbstractDTO[T]):
     def create_openapi_schema(
         cls, field_definition: FieldDefinition, handler_id: str, schema_creator: Any
     ) -> Reference | Schema:
-        """The request body's schema: that of the model type, exactly as without a DTO."""
+        """The request body's schema: that of the model type, with its `openapi_any_of` alternatives and its
+        `openapi_example` (a realistic body, instead of what Swagger would make of the constraints) if any."""
         schema: Reference | Schema = schema_creator.for_field_definition(field_definition)
+        target = (
+            schema_creator.schema_registry.from_reference(schema).schema
+            if isinstance(schema, Reference)
+            else schema
+        )
+        any_of = getattr(cls.model_type, "openapi_any_of", None)
+        if any_of:
+            target.any_of = [Schema(**alternative) for alternative in any_of]
+        example = getattr(cls.model_type, "openapi_example", None)
+        if example is not None:
+            target.examples = [example]
         return schema
 
     @classmethod

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import ClassVar, Literal
 
 import msgspec
 
@@ -14,6 +14,12 @@ RoleName = Literal["admin", "department", "viewer"]
 
 class TokenIn(msgspec.Struct, forbid_unknown_fields=True):
     """A token to create: role, the department of a department token, and a label."""
+
+    openapi_example: ClassVar[dict[str, str]] = {
+        "role": "department",
+        "department": "lifestyle-culture",
+        "label": "生活文化部 四半期報告",
+    }
 
     role: RoleName
     department: Code | None = None

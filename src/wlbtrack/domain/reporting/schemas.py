@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
+from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import QueryParameter
 
 from wlbtrack.domain.periods.schemas import PERIOD_PATTERN, PeriodCode
@@ -34,6 +35,13 @@ AdminDepartment = Annotated[
 class ReportIn(msgspec.Struct, forbid_unknown_fields=True):
     """A status report on one guideline for one period."""
 
+    openapi_example: ClassVar[dict[str, Any]] = {
+        "period": "2025-Q3",
+        "status": "at_risk",
+        "summary": "講師の確保が遅れ、10月の講座を1回延期した。",
+        "department": "lifestyle-culture",
+    }
+
     period: PeriodCode
     status: ReportStatus
     summary: Summary
@@ -61,6 +69,14 @@ class ReportList(msgspec.Struct):
 class IndicatorIn(msgspec.Struct, forbid_unknown_fields=True):
     """A new indicator (KPI); a target below the baseline means a decreasing indicator."""
 
+    openapi_example: ClassVar[dict[str, Any]] = {
+        "name": "講座参加者数",
+        "unit": "人",
+        "baseline": 100,
+        "target": 200,
+        "department": "lifestyle-culture",
+    }
+
     name: Label
     unit: Unit
     baseline: FiniteFloat
@@ -70,6 +86,8 @@ class IndicatorIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class IndicatorPatch(msgspec.Struct, forbid_unknown_fields=True):
     """Changes to an indicator's name, unit or target (each optional, at least one)."""
+
+    openapi_example: ClassVar[dict[str, Any]] = {"target": 250}
 
     name: Label | msgspec.UnsetType = msgspec.UNSET
     unit: Unit | msgspec.UnsetType = msgspec.UNSET
@@ -120,6 +138,8 @@ class IndicatorRevisionList(msgspec.Struct):
 class ValueIn(msgspec.Struct, forbid_unknown_fields=True):
     """An indicator's value for one period."""
 
+    openapi_example: ClassVar[dict[str, Any]] = {"period": "2025-Q3", "value": 135, "note": "9月末時点"}
+
     period: PeriodCode
     value: FiniteFloat
     note: OptionalNote | None = None
@@ -160,7 +180,28 @@ class SubmissionValue(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class SubmissionIn(Batch, forbid_unknown_fields=True):
-    """One department's reports and values for one period, written all together or not at all."""
+    """One department's reports and values for one period, written all together or not at all; at least
+    one report or value."""
+
+    openapi_any_of: ClassVar[list[dict[str, Any]]] = [
+        {
+            "required": [name],
+            "properties": {name: Schema(type=OpenAPIType.ARRAY, min_items=1)},
+        }
+        for name in ("reports", "values")
+    ]
+    openapi_example: ClassVar[dict[str, Any]] = {
+        "period": "2025-Q3",
+        "department": "lifestyle-culture",
+        "reports": [
+            {
+                "guideline": "1.1.4",
+                "status": "on_track",
+                "summary": "区民向け講座を3回開催し、延べ120人が参加した。",
+            }
+        ],
+        "values": [{"indicator": 1, "value": 120, "note": "第2四半期の速報値"}],
+    }
 
     period: PeriodCode
     department: Code | None = None
