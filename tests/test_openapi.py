@@ -62,3 +62,44 @@ async def test_allow_headers_agree_with_the_document(viewer: httpx.AsyncClient) 
         response = await viewer.request(refused, path)
         assert response.status_code == 405, (template, refused)
         assert {m.strip() for m in response.headers["allow"].split(",")} == allowed, template
+
+
+def test_the_document_serves_generated_clients() -> None:
+    """Readable operation ids, typed error items, enumerations in responses, CSV exports, links, examples."""
+    document = json.loads(COMMITTED.read_text(encoding="utf-8"))
+    operations = {
+        operation["operationId"]: operation
+        for item in document["paths"].values()
+        for method, operation in item.items()
+        if method in WRITE_AND_READ
+    }
+    assert {"list_guidelines", "export_values", "export_reports", "create_submission", "revoke_token"} <= set(
+        operations
+    )
+    schemas = document["components"]["schemas"]
+    assert schemas["Problem"]["properties"]["errors"]["oneOf"][0]["items"] == {
+        "$ref": "#/components/schemas/ProblemError"
+    }
+    assert schemas["ProblemError"]["required"] == ["field", "message"]
+    assert "examples" not in json.dumps(schemas["Problem"])
+    assert schemas["ReportPublic"]["properties"]["status"]["enum"] == [
+        "not_started",
+        "on_track",
+        "at_risk",
+        "delayed",
+        "completed",
+    ]
+    assert schemas["TokenPublic"]["properties"]["role"]["enum"] == ["admin", "department", "viewer"]
+    for name in ("export_values", "export_reports"):
+        assert {"application/json", "text/csv"} <= set(operations[name]["responses"]["200"]["content"])
+    assert [a["required"] for a in schemas["SubmissionIn"]["anyOf"]] == [["reports"], ["values"]]
+    assert schemas["SubmissionIn"]["properties"]["period"]["pattern"] == "^(?:20[0-9]{2}|2100)-Q[1-4]$"
+    assert schemas["SubmissionIn"]["examples"][0]["reports"][0]["summary"].startswith("区民向け講座")
+    links = operations["create_indicator"]["responses"]["201"]["links"]
+    assert links["list_values"]["parameters"] == {"indicator_id": "$response.body#/id"}
+    revoke = operations["create_token"]["responses"]["201"]["links"]["revoke_token"]
+    assert revoke["parameters"] == {"token_id": "$response.body#/id"}
+    for code, response in operations["create_submission"]["responses"].items():
+        if code.startswith(("4", "5")):
+            example = next(iter(response["content"]["application/problem+json"]["examples"].values()))
+            assert example["value"]["status"] == int(code)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import msgspec
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import Example
+from litestar.openapi.spec import Example, Link, OpenAPIResponse, Operation
 
 
 class ProblemError(msgspec.Struct, omit_defaults=True):
@@ -103,3 +105,23 @@ def errors(*codes: int) -> dict[int, ResponseSpec]:
 
 READ_ERRORS = errors()
 NOT_FOUND = errors(404)
+
+
+def linked(status: int, parameter: str, expression: str, *operation_ids: str) -> type[Operation]:
+    """An operation class whose `status` response links to `operation_ids`, passing `expression` (e.g.
+    `$response.body#/id`) as their `parameter`: client generators and stateful testing follow them."""
+
+    @dataclass
+    class LinkedOperation(Operation):
+        def __post_init__(self) -> None:
+            response = (self.responses or {}).get(str(status))
+            if isinstance(response, OpenAPIResponse):
+                response.links = {
+                    **(response.links or {}),
+                    **{
+                        target: Link(operation_id=target, parameters={parameter: expression})
+                        for target in operation_ids
+                    },
+                }
+
+    return LinkedOperation

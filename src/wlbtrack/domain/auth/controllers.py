@@ -23,7 +23,7 @@ from wlbtrack.domain.auth.services import (
 from wlbtrack.lib.errors import ProblemError
 from wlbtrack.lib.i18n import Msg
 from wlbtrack.lib.idempotency import IdempotencyKey, idempotent
-from wlbtrack.lib.responses import errors
+from wlbtrack.lib.responses import errors, linked
 from wlbtrack.lib.validation import MAX_ROW_ID, StrictBody
 
 
@@ -36,6 +36,7 @@ class TokenController(Controller):
 
     @post(
         "/",
+        operation_class=linked(201, "token_id", "$response.body#/id", "revoke_token"),
         summary="Create an API token",
         status_code=201,
         responses=errors(403, 409, 413, 422),

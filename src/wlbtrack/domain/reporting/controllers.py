@@ -59,7 +59,7 @@ from wlbtrack.lib.errors import ProblemError
 from wlbtrack.lib.i18n import Msg
 from wlbtrack.lib.idempotency import IdempotencyKey, idempotent
 from wlbtrack.lib.metrics import record_submission
-from wlbtrack.lib.responses import errors
+from wlbtrack.lib.responses import errors, linked
 from wlbtrack.lib.validation import StrictBody
 
 CatalogueDep = NamedDependency[Catalogue]
@@ -128,6 +128,7 @@ class ReportController(Controller):
 
     @post(
         "/",
+        operation_class=linked(201, "code", "$request.path.code", "list_reports", "list_report_history"),
         summary="Post a status report",
         status_code=201,
         guards=[writers_only],
@@ -207,6 +208,17 @@ class GuidelineIndicatorController(Controller):
 
     @post(
         "/",
+        operation_class=linked(
+            201,
+            "indicator_id",
+            "$response.body#/id",
+            "get_indicator",
+            "patch_indicator",
+            "get_indicator_history",
+            "list_values",
+            "create_value",
+            "list_value_history",
+        ),
         summary="Create an indicator",
         status_code=201,
         guards=[writers_only],
@@ -331,6 +343,9 @@ class IndicatorController(Controller):
 
     @post(
         "/{indicator_id:int}/values",
+        operation_class=linked(
+            201, "indicator_id", "$request.path.indicator_id", "list_values", "list_value_history"
+        ),
         summary="Post an indicator value",
         status_code=201,
         guards=[writers_only],
