@@ -184,8 +184,8 @@ class Batch(msgspec.Struct, dict=True):
     is not a JSON object is a 400; a bad field outside the lists is a 422 listing every bad field.
     """
 
-    openapi_any_of: ClassVar[list[dict[str, Any]]] = []
-    """Alternatives the body must match besides its fields' schemas (Schema keyword arguments)."""
+    openapi_not: ClassVar[dict[str, Any]] = {}
+    """A schema the body must not match besides its fields' schemas (Schema keyword arguments)."""
 
     def decoding_errors(self) -> list[dict[str, Any]]:
         """Each invalid field or item found while decoding, as `{"field", "message"}`."""
@@ -344,7 +344,7 @@ class StrictBody(AbstractDTO[T]):
     def create_openapi_schema(
         cls, field_definition: FieldDefinition, handler_id: str, schema_creator: Any
     ) -> Reference | Schema:
-        """The request body's schema: that of the model type, with its `openapi_any_of` alternatives and its
+        """The request body's schema: that of the model type, with its `openapi_not` exclusion and its
         `openapi_example` (a realistic body, instead of what Swagger would make of the constraints) if any."""
         schema: Reference | Schema = schema_creator.for_field_definition(field_definition)
         target = (
@@ -352,9 +352,9 @@ class StrictBody(AbstractDTO[T]):
             if isinstance(schema, Reference)
             else schema
         )
-        any_of = getattr(cls.model_type, "openapi_any_of", None)
-        if any_of:
-            target.any_of = [Schema(**alternative) for alternative in any_of]
+        exclusion = getattr(cls.model_type, "openapi_not", None)
+        if exclusion:
+            target.schema_not = Schema(**exclusion)
         example = getattr(cls.model_type, "openapi_example", None)
         if example is not None:
             target.examples = [example]

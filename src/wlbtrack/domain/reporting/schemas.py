@@ -183,13 +183,11 @@ class SubmissionIn(Batch, forbid_unknown_fields=True):
     """One department's reports and values for one period, written all together or not at all; at least
     one report or value."""
 
-    openapi_any_of: ClassVar[list[dict[str, Any]]] = [
-        {
-            "required": [name],
-            "properties": {name: Schema(type=OpenAPIType.ARRAY, min_items=1)},
-        }
-        for name in ("reports", "values")
-    ]
+    # "at least one report or value": not (every list present is empty). Said with `not` rather than
+    # `anyOf`, which openapi-python-client cannot parse on an object (it drops the operation).
+    openapi_not: ClassVar[dict[str, Any]] = {
+        "properties": {name: Schema(type=OpenAPIType.ARRAY, max_items=0) for name in ("reports", "values")}
+    }
     openapi_example: ClassVar[dict[str, Any]] = {
         "period": "2025-Q3",
         "department": "lifestyle-culture",
