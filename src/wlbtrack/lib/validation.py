@@ -352,6 +352,9 @@ class StrictBody(AbstractDTO[T]):
             if isinstance(schema, Reference)
             else schema
         )
+        config = getattr(cls.model_type, "__struct_config__", None)
+        if config is not None and config.forbid_unknown_fields:
+            target.additional_properties = False  # unknown fields are refused
         exclusion = getattr(cls.model_type, "openapi_not", None)
         if exclusion:
             target.schema_not = Schema(**exclusion)
