@@ -255,6 +255,12 @@ OPERATION_IDS = {
     "list_api_tokens": "list_tokens",
     "create_api_token": "create_token",
     "revoke_api_token": "revoke_token",
+    "list_all": "list_webhooks",
+    "create": "create_webhook",
+    "get_one": "get_webhook",
+    "remove": "delete_webhook",
+    "list_deliveries": "list_webhook_deliveries",
+    "retry": "retry_webhook_delivery",
 }
 
 
