@@ -46,7 +46,14 @@ def test_description_explains_the_japanese_terms() -> None:
 async def test_allow_headers_agree_with_the_document(viewer: httpx.AsyncClient) -> None:
     """OPTIONS and 405 list every method the document gives the path (plus OPTIONS, and HEAD with GET)."""
     document = json.loads(COMMITTED.read_text(encoding="utf-8"))
-    samples = {"{code}": "1.1.1", "{indicator_id}": "1", "{token_id}": "1", "{department}": "children"}
+    samples = {
+        "{code}": "1.1.1",
+        "{indicator_id}": "1",
+        "{token_id}": "1",
+        "{department}": "children",
+        "{webhook_id}": "1",
+        "{delivery_id}": "1",
+    }
     for template, operations in document["paths"].items():
         path = template
         for placeholder, value in samples.items():
