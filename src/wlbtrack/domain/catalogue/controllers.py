@@ -55,7 +55,7 @@ def _one(kind: str, items: dict[str, T], code: str) -> T:
 def _filter(kind: str, items: dict[str, T], name: str, code: str | None) -> str | None:
     """A query filter's code, checked: 422 naming the parameter when nothing has it (as every filter does)."""
     if code is not None and code not in items:
-        raise ProblemError(422, Msg("no {kind} with code {code!r}", kind=kind, code=code), field=name)
+        raise ProblemError(422, Msg(NO_SUCH_CODE[kind].template, code=code), field=name)
     return code
 
 
