@@ -193,7 +193,7 @@ async def test_a_bad_item_type_is_rejected_before_anything_is_written(admin: htt
     assert response.json()["errors"] == [
         {
             "field": "reports[1].status",
-            "message": "'finished' is not one of not_started, on_track, at_risk, delayed, completed",
+            "message": "must be one of not_started, on_track, at_risk, delayed, completed",
         }
     ]
     await nothing_written(admin, ["1.1.1", "1.3.1"], [])
@@ -238,7 +238,7 @@ async def test_a_batch_lists_every_bad_item(make_client: MakeClient, admin: http
         ]
     )
     assert errors["reports[1].status"] == (
-        "'順調' is not one of not_started, on_track, at_risk, delayed, completed"
+        "must be one of not_started, on_track, at_risk, delayed, completed"
     )
     assert "not responsible" in errors["reports[2].guideline"]
     assert "no guideline" in errors["reports[4].guideline"]

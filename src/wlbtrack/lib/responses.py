@@ -53,7 +53,7 @@ EXAMPLES: dict[int, Problem] = {
         errors=[
             ProblemError(
                 "reports[1].status",
-                "'順調' is not one of not_started, on_track, at_risk, delayed, completed",
+                "must be one of not_started, on_track, at_risk, delayed, completed",
             )
         ],
     ),
