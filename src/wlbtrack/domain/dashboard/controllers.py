@@ -12,7 +12,7 @@ from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
 from wlbtrack.db import ReadSession
-from wlbtrack.domain.auth.services import resolve_token
+from wlbtrack.domain.auth.services import Principal, resolve_token
 from wlbtrack.domain.dashboard import charts, labels
 from wlbtrack.domain.dashboard.sessions import active_principal
 from wlbtrack.domain.progress import services
@@ -26,6 +26,14 @@ LOGIN = "/dashboard/login"
 def page(name: str, **context: Any) -> Template:
     """A Japanese page rendered from the package's templates."""
     return Template(name, context={"labels": labels, "charts": charts, **context})
+
+
+async def signed_in(request: AnyRequest, session: ReadSession) -> Principal | None:
+    """The principal of the request's session while its token is active; otherwise the session ends."""
+    principal = await active_principal(session, request.session.get("token_id"))
+    if principal is None:
+        request.clear_session()
+    return principal
 
 
 class DashboardController(Controller):
@@ -66,9 +74,8 @@ class DashboardController(Controller):
         progress: NamedDependency[ProgressService],
         period: PeriodParam = None,
     ) -> Template | Redirect:
-        principal = await active_principal(session, request.session.get("token_id"))
+        principal = await signed_in(request, session)
         if principal is None:
-            request.clear_session()
             return Redirect(LOGIN)
         at = progress.period(period)
         data = await services.overview(session, progress.catalogue, at)
@@ -82,9 +89,8 @@ class DashboardController(Controller):
         progress: NamedDependency[ProgressService],
         period: PeriodParam = None,
     ) -> Template | Redirect:
-        principal = await active_principal(session, request.session.get("token_id"))
+        principal = await signed_in(request, session)
         if principal is None:
-            request.clear_session()
             return Redirect(LOGIN)
         at = progress.period(period)
         data = await services.departments(session, progress.catalogue, at, progress.periods)
@@ -99,9 +105,8 @@ class DashboardController(Controller):
         code: FromPath[str],
         period: PeriodParam = None,
     ) -> Template | Redirect:
-        principal = await active_principal(session, request.session.get("token_id"))
+        principal = await signed_in(request, session)
         if principal is None:
-            request.clear_session()
             return Redirect(LOGIN)
         if code not in progress.catalogue.departments:
             raise NotFoundException(f"code: no department with code {code!r}")
