@@ -1,14 +1,20 @@
-"""Application instances for tests: their services, their lifespan, HTTP clients and a clock to move."""
+"""Application instances for tests: their services, their lifespan, HTTP clients, a clock to move, and
+`wlbtrack serve` as a real process."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -119,3 +125,44 @@ async def prepare_database(settings: Settings, role: str = "viewer", department:
     finally:
         await database.dispose()
     return token
+
+
+@contextmanager
+def server_process(
+    database_url: str, port: int, log: Path, *args: str, **env: str
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`wlbtrack serve` on a port, stderr to a file; killed if the test leaves it running."""
+    environment = {
+        **os.environ,
+        "WLBTRACK_DATABASE_URL": database_url,
+        "WLBTRACK_SHUTDOWN_TIMEOUT": "10",
+        **env,
+    }
+    environment.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    with log.open("wb") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "wlbtrack", "serve", "--port", str(port), "--no-migrate", *args],
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+async def wait_until_serving(port: int, process: subprocess.Popen[bytes]) -> None:
+    """Return once the server answers /ready with 200 (fail if it exits or takes over 20 s)."""
+    deadline = time.monotonic() + 20
+    async with httpx.AsyncClient() as http:
+        while time.monotonic() < deadline:
+            assert process.poll() is None, "the server exited while starting"
+            try:
+                if (await http.get(f"http://127.0.0.1:{port}/ready")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                await asyncio.sleep(0.1)
+    raise AssertionError("the server did not become ready")

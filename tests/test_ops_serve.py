@@ -5,21 +5,18 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-import os
 import re
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 from sqlalchemy import text
 
-from apps import free_port, prepare_database
+from apps import free_port, prepare_database, server_process, wait_until_serving
 from wlbtrack.config import Settings
 from wlbtrack.db import Database
 
@@ -28,46 +25,6 @@ SUMMARY = "SIGTERM の最中に届いた報告"
 
 def _sqlite_settings(settings: Settings, folder: Path) -> Settings:
     return dataclasses.replace(settings, database_url=f"sqlite+aiosqlite:///{folder / 'wlbtrack.db'}")
-
-
-@contextmanager
-def _server(
-    database_url: str, port: int, log: Path, *args: str, **env: str
-) -> Iterator[subprocess.Popen[bytes]]:
-    """`wlbtrack serve` on a port, stderr to a file; killed if the test leaves it running."""
-    environment = {
-        **os.environ,
-        "WLBTRACK_DATABASE_URL": database_url,
-        "WLBTRACK_SHUTDOWN_TIMEOUT": "10",
-        **env,
-    }
-    environment.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    with log.open("wb") as stderr:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "wlbtrack", "serve", "--port", str(port), "--no-migrate", *args],
-            env=environment,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-        )
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-
-
-async def _wait_until_serving(port: int, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 20
-    async with httpx.AsyncClient() as http:
-        while time.monotonic() < deadline:
-            assert process.poll() is None, "the server exited while starting"
-            try:
-                if (await http.get(f"http://127.0.0.1:{port}/ready")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                await asyncio.sleep(0.1)
-    raise AssertionError("the server did not become ready")
 
 
 async def _start_post(
@@ -133,8 +90,8 @@ async def test_sigterm_lets_in_flight_writes_finish_and_loses_none(
     token = await prepare_database(local, role="department", department="children")
     port, log = free_port(), tmp_path / "stderr.log"
     body = json.dumps({"period": "2025-Q3", "status": "on_track", "summary": SUMMARY}).encode()
-    with _server(local.database_url, port, log) as process:
-        await _wait_until_serving(port, process)
+    with server_process(local.database_url, port, log) as process:
+        await wait_until_serving(port, process)
         in_flight = [await _start_post(port, token, body) for _ in range(3)]
 
         process.send_signal(signal.SIGTERM)
@@ -167,8 +124,8 @@ async def test_several_workers_share_metrics_and_warn_without_redis(
     local = _sqlite_settings(settings, tmp_path)
     await prepare_database(local)
     port, log = free_port(), tmp_path / "stderr.log"
-    with _server(local.database_url, port, log, "--workers", "2", WLBTRACK_REDIS_URL="") as process:
-        await _wait_until_serving(port, process)
+    with server_process(local.database_url, port, log, "--workers", "2", WLBTRACK_REDIS_URL="") as process:
+        await wait_until_serving(port, process)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
             for _ in range(20):
                 # a new connection each time, so both workers serve some
@@ -188,10 +145,10 @@ async def test_port_0_asks_the_system_for_a_free_port(settings: Settings, tmp_pa
     local = _sqlite_settings(settings, tmp_path)
     await prepare_database(local)
     configured, log = free_port(), tmp_path / "stderr.log"  # WLBTRACK_PORT, which --port 0 must not mean
-    with _server(local.database_url, 0, log, WLBTRACK_PORT=str(configured)) as process:
+    with server_process(local.database_url, 0, log, WLBTRACK_PORT=str(configured)) as process:
         port = await _announced_port(log, process)
         assert port not in (0, configured)
-        await _wait_until_serving(port, process)
+        await wait_until_serving(port, process)
         process.send_signal(signal.SIGTERM)
         assert await asyncio.to_thread(process.wait, 15) in (0, -signal.SIGTERM)
 

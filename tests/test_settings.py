@@ -47,6 +47,8 @@ BAD_SETTINGS = [
     ("WLBTRACK_WEBHOOK_ALLOW_LOOPBACK", "maybe", "expected on or off"),
     ("WLBTRACK_CORS_ORIGINS", "https://bi.example.jp/", "not an origin"),
     ("WLBTRACK_HSTS_SECONDS", "1e6", "whole number"),
+    ("WLBTRACK_TRUSTED_PROXIES", "10.0.0.5, lb.example.jp", "'lb.example.jp' is not an IP address"),
+    ("WLBTRACK_TRUSTED_PROXIES", "10.0.0.1/8", "is not an IP address or network"),
     ("WLBTRACK_RATE_LIMIT", "600/fortnight", "e.g. 600/minute"),
     ("WLBTRACK_RATE_LIMIT", "0/minute", "e.g. 600/minute"),
     ("WLBTRACK_REDIS_URL", f"http://:{SECRET}@redis:6379/0", "not a Redis URL"),
@@ -113,6 +115,7 @@ def test_valid_spellings_and_empty_values_are_accepted(tmp_path: Path) -> None:
         WLBTRACK_CORS_ORIGINS="https://bi.example.jp, http://127.0.0.1:3000",
         WLBTRACK_REDIS_URL="",  # empty counts as unset, as Compose's ${VAR:-} passes it
         WLBTRACK_HSTS_SECONDS="",
+        WLBTRACK_TRUSTED_PROXIES="10.0.0.5, 192.168.0.0/16, ::1",
     )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "openapi.json").stat().st_size > 0

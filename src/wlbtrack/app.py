@@ -43,7 +43,9 @@ from wlbtrack.domain.catalogue.controllers import (
 )
 from wlbtrack.domain.catalogue.services import Catalogue
 from wlbtrack.domain.dashboard.controllers import DashboardController
+from wlbtrack.domain.dashboard.errors import error_page
 from wlbtrack.domain.dashboard.store import DatabaseStore
+from wlbtrack.domain.dashboard.workbook import WorkbookController
 from wlbtrack.domain.periods.controllers import PeriodController
 from wlbtrack.domain.progress.controllers import ExportController, ProgressController
 from wlbtrack.domain.progress.services import ProgressService
@@ -58,17 +60,12 @@ from wlbtrack.domain.spreadsheets.controllers import ImportController, TemplateC
 from wlbtrack.domain.webhooks.controllers import WebhookController
 from wlbtrack.lib.allow import answer_options
 from wlbtrack.lib.apidocs import LocalSwaggerRenderPlugin
-from wlbtrack.lib.errors import (
-    DATABASE_OUTAGE_ERRORS,
-    database_unavailable,
-    problem_details_plugin,
-    unexpected_error,
-)
+from wlbtrack.lib.errors import ErrorAnswers
 from wlbtrack.lib.health import health, ready
 from wlbtrack.lib.integers import install_strict_path_integers
 from wlbtrack.lib.metrics import metrics_controller, pool_observer
 from wlbtrack.lib.pipeline import RequestPipeline
-from wlbtrack.lib.security import cors_config
+from wlbtrack.lib.security import SecureCookiesOverHttps, cors_config
 from wlbtrack.lib.validation import reject_undecodable_query
 from wlbtrack.services import Services
 
@@ -199,12 +196,19 @@ def build_app(services: Services) -> RequestPipeline:
         else DatabaseStore(services.database)
     )
     csrf = CSRFConfig(secret=settings.session_secret, cookie_httponly=True, cookie_samesite="lax")
-    # sessions and CSRF on the dashboard's routes only: /api/v1 keeps bearer tokens alone
+    # sessions and CSRF on the dashboard's routes only: /api/v1 keeps bearer tokens alone; their cookies are
+    # Secure when the request came over HTTPS
     dashboard = Router(
         path="/",
-        route_handlers=[DashboardController],
-        middleware=[sessions.middleware, DefineMiddleware(CSRFMiddleware, config=csrf)],
+        route_handlers=[DashboardController, WorkbookController],
+        middleware=[
+            SecureCookiesOverHttps,
+            sessions.middleware,
+            DefineMiddleware(CSRFMiddleware, config=csrf),
+        ],
     )
+    # errors are problem documents, except under /dashboard: Japanese pages
+    errors = ErrorAnswers(pages={"/dashboard": error_page})
     app = Litestar(
         route_handlers=[health, ready, api, dashboard, *metrics],
         stores={"dashboard_sessions": store},
@@ -214,11 +218,7 @@ def build_app(services: Services) -> RequestPipeline:
         lifespan=[services.lifespan, frozen_startup_objects],
         middleware=[BearerAuth(tokens=services.tokens, limiter=services.rate_limiter)],
         dependencies=dependencies(services),
-        plugins=[problem_details_plugin()],
-        exception_handlers={
-            **dict.fromkeys(DATABASE_OUTAGE_ERRORS, database_unavailable),
-            Exception: unexpected_error,
-        },
+        exception_handlers=errors.exception_handlers(),
         before_request=before_request,
         request_max_body_size=1_000_000,
         openapi_config=openapi_config(),

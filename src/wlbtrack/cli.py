@@ -129,6 +129,7 @@ def serve(host: str | None, port: int | None, workers: int | None, no_migrate: b
             log_config=log_config,
             access_log=False,
             proxy_headers=True,
+            forwarded_allow_ips=settings.trusted_proxies,
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 import re
@@ -118,6 +119,21 @@ def _origins(raw: str) -> list[str]:
     return origins
 
 
+def _proxies(raw: str) -> list[str]:
+    """IP addresses and networks (CIDR), comma-separated; `none` trusts no proxy at all."""
+    if raw.strip().lower() == "none":
+        return []
+    proxies = [item.strip() for item in raw.split(",") if item.strip()]
+    for proxy in proxies:
+        try:
+            ipaddress.ip_network(proxy)
+        except ValueError:
+            raise ValueError(
+                f"{proxy!r} is not an IP address or network (e.g. 10.0.0.5 or 10.0.0.0/24), nor none"
+            ) from None
+    return proxies
+
+
 def _log_level(raw: str) -> str:
     level = raw.strip().upper()
     if level not in LOG_LEVELS:
@@ -174,6 +190,7 @@ class Settings:
     webhook_allow_loopback: bool
     cors_origins: list[str]
     hsts_seconds: int
+    trusted_proxies: list[str]
     rate_limit: str
     redis_url: str | None
     session_hours: int
@@ -227,6 +244,8 @@ _VARIABLES: dict[str, tuple[str | Callable[[], str] | None, Parser]] = {
     "webhook_allow_loopback": ("off", _switch),
     "cors_origins": ("", _origins),
     "hsts_seconds": ("0", _whole(0)),
+    # whose X-Forwarded-Proto/-For `serve` believes (the scheme decides the dashboard's Secure cookies)
+    "trusted_proxies": ("127.0.0.1,::1", _proxies),
     "rate_limit": ("600/minute", _rate_limit),
     "redis_url": (None, _redis_url),
     "session_hours": ("8", _whole(1, 720)),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from litestar import Request, Response
@@ -12,15 +13,13 @@ from litestar.exceptions import (
     HTTPException,
     MethodNotAllowedException,
     NotFoundException,
+    PermissionDeniedException,
     ValidationException,
 )
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
-from litestar.plugins.problem_details import (
-    ProblemDetailsConfig,
-    ProblemDetailsException,
-    ProblemDetailsPlugin,
-)
+from litestar.plugins.problem_details import ProblemDetailsException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
+from litestar.types import ExceptionHandlersMap
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
@@ -200,6 +199,9 @@ def field_messages(errors: list[dict[str, Any]]) -> Msg:
     return joined([Msg("{field}: {message}", field=e["field"], message=e["message"]) for e in errors])
 
 
+CSRF_REFUSED = "CSRF token verification failed"  # the detail of Litestar's CSRFMiddleware's 403
+
+
 def http_exception_to_problem(exc: HTTPException) -> ProblemDetailsException:
     """Turn Litestar's HTTP errors into problem documents with field-naming, translatable details."""
     if isinstance(exc, ProblemDetailsException):
@@ -213,6 +215,11 @@ def http_exception_to_problem(exc: HTTPException) -> ProblemDetailsException:
         if match := _MISSING_PARAMETER.match(exc.detail or ""):
             message = Msg("a required {kind} parameter is missing", kind=match["kind"])
             return ProblemError(exc.status_code, message, field=match["name"], headers=exc.headers)
+    if isinstance(exc, PermissionDeniedException) and exc.detail == CSRF_REFUSED:
+        message = Msg(
+            "the form is out of date or did not come from this page; reload the page and send it again"
+        )
+        return ProblemError(403, message, field="_csrf_token", headers=exc.headers)
     if isinstance(exc, NotFoundException):
         return ProblemError(404, Msg("nothing is served at this path"), headers=exc.headers)
     if isinstance(exc, MethodNotAllowedException):
@@ -224,14 +231,6 @@ def http_exception_to_problem(exc: HTTPException) -> ProblemDetailsException:
     reason = exc.detail or _title(exc.status_code)
     message = Msg("the request is not valid ({reason})", reason=reason)
     return ProblemError(exc.status_code, message, headers=exc.headers)
-
-
-def _problem_response(request: Request[Any, Any, Any], exc: ProblemDetailsException) -> Response[Any]:
-    if exc.title is None:
-        exc.title = _title(exc.status_code)
-    if not exc.instance:
-        exc.instance = request.url.path
-    return exc.to_response(request)
 
 
 # SQLSTATEs of a write that met another one: lock_not_available, deadlock_detected, serialization_failure
@@ -247,48 +246,12 @@ def is_lock_wait(exc: Exception) -> bool:
     return "database is locked" in str(exc.orig) or "database table is locked" in str(exc.orig)
 
 
-def database_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    """The database cannot be reached: a 503 the client may retry (a lock wait past its bound: a 409)."""
-    if is_lock_wait(exc):
-        return _problem_response(request, busy())
-    logger.warning("database unavailable: %s", type(exc).__name__)
-    message = Msg("the database is unavailable; nothing was written, retry later")
-    problem = ProblemError(
-        HTTP_503_SERVICE_UNAVAILABLE, message, field="database", headers={"Retry-After": "5"}
-    )
-    return _problem_response(request, problem)
-
-
 def is_database_outage(exc: Exception) -> bool:
     """A lost connection, or PostgreSQL refusing work (SQLSTATE class 08, 53 or 57: down, full, stopping)."""
     if not isinstance(exc, DBAPIError):
         return False
     sqlstate = str(getattr(exc.orig, "sqlstate", None) or "")
     return exc.connection_invalidated or sqlstate[:2] in {"08", "53", "57"}
-
-
-def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    """Any other failure: a 500 problem document without internals."""
-    if is_database_outage(exc) or is_lock_wait(exc):
-        return database_unavailable(request, exc)
-    logger.exception("unhandled error on %s %s", request.method, request.url.path)
-    problem = ProblemError(
-        HTTP_500_INTERNAL_SERVER_ERROR, Msg("internal error; the request was not completed")
-    )
-    return _problem_response(request, problem)
-
-
-def problem_details_plugin() -> ProblemDetailsPlugin:
-    """The plugin that answers every error as application/problem+json; reads the message catalogues now,
-    so that a broken one stops the start rather than a request."""
-    for language in LANGUAGES:
-        catalogue(language)
-    return ProblemDetailsPlugin(
-        ProblemDetailsConfig(
-            exception_handler=_problem_response,
-            exception_to_problem_detail_map={HTTPException: http_exception_to_problem},
-        )
-    )
 
 
 DATABASE_OUTAGE_ERRORS: tuple[type[Exception], ...] = (
@@ -300,3 +263,62 @@ DATABASE_OUTAGE_ERRORS: tuple[type[Exception], ...] = (
     OSError,
     TimeoutError,
 )
+
+
+ErrorPage = Callable[[Request[Any, Any, Any], ProblemDetailsException], Response[Any]]
+
+
+class ErrorAnswers:
+    """How every error is answered: a problem document, or under a path prefix that has a page (the
+    dashboard's), that page; every exception handler below answers through `answer`."""
+
+    def __init__(self, pages: Mapping[str, ErrorPage] | None = None) -> None:
+        for language in LANGUAGES:  # read the message catalogues now: a broken one stops the start
+            catalogue(language)
+        self.pages = dict(pages or {})
+
+    def answer(self, request: Request[Any, Any, Any], exc: ProblemDetailsException) -> Response[Any]:
+        """The error's response for this request's path."""
+        if exc.title is None:
+            exc.title = _title(exc.status_code)
+        path = request.url.path
+        if not exc.instance:
+            exc.instance = path
+        for prefix, page in self.pages.items():
+            if path == prefix or path.startswith(f"{prefix}/"):
+                return page(request, exc)
+        return exc.to_response(request)
+
+    def database_unavailable(self, request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+        """The database cannot be reached: a 503 the client may retry (a lock wait past its bound: a 409)."""
+        if is_lock_wait(exc):
+            return self.answer(request, busy())
+        logger.warning("database unavailable: %s", type(exc).__name__)
+        message = Msg("the database is unavailable; nothing was written, retry later")
+        problem = ProblemError(
+            HTTP_503_SERVICE_UNAVAILABLE, message, field="database", headers={"Retry-After": "5"}
+        )
+        return self.answer(request, problem)
+
+    def unexpected(self, request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+        """Any other failure: a 500 without internals."""
+        if is_database_outage(exc) or is_lock_wait(exc):
+            return self.database_unavailable(request, exc)
+        logger.exception("unhandled error on %s %s", request.method, request.url.path)
+        problem = ProblemError(
+            HTTP_500_INTERNAL_SERVER_ERROR, Msg("internal error; the request was not completed")
+        )
+        return self.answer(request, problem)
+
+    def http_error(self, request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+        """One of Litestar's HTTP errors (404, 405, validation, CSRF …) as a problem naming the field."""
+        return self.answer(request, http_exception_to_problem(exc))
+
+    def exception_handlers(self) -> ExceptionHandlersMap:
+        """The application's exception handlers: problems, HTTP errors, database outages, anything else."""
+        return {
+            ProblemDetailsException: self.answer,
+            HTTPException: self.http_error,
+            **dict.fromkeys(DATABASE_OUTAGE_ERRORS, self.database_unavailable),
+            Exception: self.unexpected,
+        }

@@ -12,7 +12,14 @@ from wlbtrack.lib.clock import Clock
 from wlbtrack.lib.logs import log_access
 from wlbtrack.lib.metrics import record_request
 from wlbtrack.lib.request_id import REQUEST_ID, choose_request_id, current_request_id
-from wlbtrack.lib.security import API_CSP, SCHEMA_CSP, security_headers, set_headers
+from wlbtrack.lib.security import (
+    API_CSP,
+    DASHBOARD_CSP,
+    SCHEMA_CSP,
+    Headers,
+    security_headers,
+    set_headers,
+)
 
 POOL_SAMPLE_SECONDS = 1.0  # requests refresh the pool gauges at most this often; /metrics always does
 
@@ -45,7 +52,16 @@ class RequestPipeline:
         self._next_pool_sample = 0.0
         self._api_headers = security_headers(API_CSP, hsts_seconds)
         self._schema_headers = security_headers(SCHEMA_CSP, hsts_seconds)
+        self._dashboard_headers = security_headers(DASHBOARD_CSP, hsts_seconds)
         self._replaced = frozenset({REQUEST_ID, *(name for name, _ in self._api_headers)})
+
+    def _headers_for(self, path: str) -> Headers:
+        """The security headers of a path: the dashboard's and the Swagger page's CSPs allow own files."""
+        if path == "/dashboard" or path.startswith("/dashboard/"):
+            return self._dashboard_headers
+        if path.startswith("/schema"):
+            return self._schema_headers
+        return self._api_headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -54,7 +70,7 @@ class RequestPipeline:
         started = self._clock.monotonic()
         sent = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), None)
         request_id = choose_request_id(sent)
-        fixed = self._schema_headers if scope["path"].startswith("/schema") else self._api_headers
+        fixed = self._headers_for(scope["path"])
         added = [*fixed, (REQUEST_ID, request_id.encode("latin-1"))]
         status = 500
 

@@ -1,9 +1,10 @@
-"""Security headers on every response and the CORS configuration."""
+"""Security headers on every response, Secure cookies over HTTPS, and the CORS configuration."""
 
 from __future__ import annotations
 
 from litestar.config.cors import CORSConfig
-from litestar.types import HTTPResponseStartEvent
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, HTTPResponseStartEvent, Message, Receive, Scope, Send
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 # Under /schema: the Swagger UI page loads its files from this service only (lib/apidocs.py) and has no
@@ -12,6 +13,13 @@ API_CSP = "default-src 'none'; frame-ancestors 'none'"
 SCHEMA_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+
+# Under /dashboard: pages, their stylesheet and any script come from this service only, with nothing inline
+# (no <script> or <style> element, no style="" attribute; SVG presentation attributes are not styles), and
+# forms post back to it only.
+DASHBOARD_CSP = (
+    "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'"
 )
 
 
@@ -71,3 +79,35 @@ def cors_config(origins: list[str]) -> CORSConfig | None:
         allow_credentials=False,
         max_age=600,
     )
+
+
+class SecureCookiesOverHttps:
+    """Marks every cookie a response sets `Secure` when the request came over HTTPS.
+
+    The scheme is the ASGI server's: `wlbtrack serve` (uvicorn) takes it from X-Forwarded-Proto only on
+    connections from WLBTRACK_TRUSTED_PROXIES, so a client cannot claim HTTPS for itself.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP or scope["scheme"] != "https":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_secure(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [
+                    (name, _secure(value) if name.lower() == b"set-cookie" else value)
+                    for name, value in message["headers"]
+                ]
+            await send(message)
+
+        await self.app(scope, receive, send_secure)
+
+
+def _secure(cookie: bytes) -> bytes:
+    """A Set-Cookie value with the Secure attribute (added once)."""
+    attributes = [part.strip().lower() for part in cookie.split(b";")[1:]]
+    return cookie if b"secure" in attributes else cookie + b"; Secure"

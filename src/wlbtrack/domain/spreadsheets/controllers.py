@@ -148,6 +148,39 @@ async def read_upload(request: AnyRequest) -> Upload:
     return Upload(body, "upload.xlsx" if media_type == XLSX_MEDIA_TYPE else "upload.csv")
 
 
+async def workbook_download(
+    session: ReadSession,
+    catalogue: Catalogue,
+    periods: PeriodRules,
+    principal: Principal,
+    department: str,
+    period: str | None,
+) -> Response[bytes]:
+    """A department's quarter (default the current one) as a workbook to save: 404 for an unknown
+    department, 403 when a department token asks for another department's (the API and the dashboard)."""
+    if department not in catalogue.departments:
+        raise ProblemError(404, Msg("no department with code {code!r}", code=department), field="department")
+    if principal.role is Role.DEPARTMENT and principal.department != department:
+        raise ProblemError(
+            403,
+            Msg(
+                "a token of {own} cannot fetch {department}'s workbook",
+                own=catalogue.department_term(principal.department or ""),
+                department=catalogue.department_term(department),
+            ),
+            field="department",
+        )
+    chosen = periods.parse_optional("period", period) or periods.current()
+    rows = await services.template_rows(session, catalogue, department, chosen)
+    content = await anyio.to_thread.run_sync(services.template_workbook, catalogue, department, chosen, rows)
+    filename = f"wlbtrack_{department}_{chosen.code}.xlsx"
+    return Response(
+        content,
+        media_type=XLSX_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
 class TemplateController(Controller):
     """A department's quarter as an .xlsx workbook to fill in and upload."""
 
@@ -177,31 +210,7 @@ class TemplateController(Controller):
         Only `status`, `summary`, `value` and `note` are editable. A department token may fetch only its own
         department's workbook.
         """
-        if department not in catalogue.departments:
-            raise ProblemError(
-                404, Msg("no department with code {code!r}", code=department), field="department"
-            )
-        if principal.role is Role.DEPARTMENT and principal.department != department:
-            raise ProblemError(
-                403,
-                Msg(
-                    "a token of {own} cannot fetch {department}'s workbook",
-                    own=catalogue.department_term(principal.department or ""),
-                    department=catalogue.department_term(department),
-                ),
-                field="department",
-            )
-        chosen = periods.parse_optional("period", period) or periods.current()
-        rows = await services.template_rows(session, catalogue, department, chosen)
-        content = await anyio.to_thread.run_sync(
-            services.template_workbook, catalogue, department, chosen, rows
-        )
-        filename = f"wlbtrack_{department}_{chosen.code}.xlsx"
-        return Response(
-            content,
-            media_type=XLSX_MEDIA_TYPE,
-            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-        )
+        return await workbook_download(session, catalogue, periods, principal, department, period)
 
 
 DryRunParam = Annotated[
