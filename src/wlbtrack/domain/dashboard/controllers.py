@@ -23,16 +23,9 @@ AnyRequest = Request[Any, Any, Any]
 LOGIN = "/dashboard/login"
 
 
-def page(
-    name: str, *, status_code: int = 200, headers: dict[str, str] | None = None, **context: Any
-) -> Template:
+def page(name: str, **context: Any) -> Template:
     """A Japanese page rendered from the package's templates."""
-    return Template(
-        name,
-        context={"labels": labels, "charts": charts, **context},
-        status_code=status_code,
-        headers=headers,
-    )
+    return Template(name, context={"labels": labels, "charts": charts, **context})
 
 
 async def signed_in(request: AnyRequest, session: ReadSession) -> Principal | None:

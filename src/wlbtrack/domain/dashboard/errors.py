@@ -6,8 +6,8 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.plugins.problem_details import ProblemDetailsException
+from litestar.response import Template
 
-from wlbtrack.domain.dashboard.controllers import page
 from wlbtrack.lib.errors import ProblemError
 
 # what the page's heading says for each status; the detail below it says why
@@ -25,14 +25,16 @@ HEADINGS = {
 }
 
 
-def error_page(request: Request[Any, Any, Any], exc: ProblemDetailsException) -> Response[Any]:
-    """The error as a page extending base.html, with the status's heading and the Japanese detail."""
+def error_page(_request: Request[Any, Any, Any], exc: ProblemDetailsException) -> Response[Any]:
+    """The error as a page extending base.html: the status's heading and the detail in Japanese."""
     detail = exc.message.render("ja") if isinstance(exc, ProblemError) else (exc.detail or "")
-    return page(
+    return Template(
         "error.html",
+        context={
+            "status": exc.status_code,
+            "heading": HEADINGS.get(exc.status_code, "エラーが発生しました"),
+            "detail": detail,
+        },
         status_code=exc.status_code,
         headers=exc.headers,
-        status=exc.status_code,
-        heading=HEADINGS.get(exc.status_code, "エラーが発生しました"),
-        detail=detail,
     )
