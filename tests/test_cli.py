@@ -74,6 +74,21 @@ def test_seed_rejects_an_invalid_file(tmp_path: Path) -> None:
     assert "tagline" in result.stderr or "required" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("original", "changed", "where"),
+    [("code: children", "code: Children", "departments"), ('code: "1.1.4"', 'code: "1.1.4a"', "guidelines")],
+)
+def test_seed_rejects_a_code_of_another_form_than_the_document_states(
+    tmp_path: Path, original: str, changed: str, where: str
+) -> None:
+    edited = tmp_path / "catalogue.yaml"
+    edited.write_text(SEED_FILE.read_text(encoding="utf-8").replace(original, changed, 1), encoding="utf-8")
+    result = wlbtrack("seed", WLBTRACK_SEED_PATH=str(edited))
+    assert result.returncode != 0
+    assert "regex" in result.stderr, result.stderr
+    assert where in result.stderr, result.stderr
+
+
 def test_openapi_command_writes_the_document(tmp_path: Path) -> None:
     output = tmp_path / "openapi.json"
     result = wlbtrack("openapi", "--output", str(output))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -110,3 +112,108 @@ def test_the_document_serves_generated_clients() -> None:
         if code.startswith(("4", "5")):
             example = next(iter(response["content"]["application/problem+json"]["examples"].values()))
             assert example["value"]["status"] == int(code)
+
+
+# A code of each catalogue kind that exists and one of the same form that does not, told apart by the
+# pattern the document gives the parameter; periods are no catalogue code.
+KNOWN_CODES = ("1", "1.1", "1.1.4", "children")
+UNKNOWN_CODES = ("9", "9.9", "9.9.9", "no-such-department")
+
+
+def _of_form(schema: dict[str, Any], candidates: tuple[str, ...]) -> str | None:
+    """The first candidate the schema's pattern admits."""
+    return next(iter(_all_of_form(schema, candidates)), None)
+
+
+def _all_of_form(schema: dict[str, Any], candidates: tuple[str, ...]) -> list[str]:
+    return [code for code in candidates if re.fullmatch(schema.get("pattern", "^$"), code)]
+
+
+def _code_parameters(where: str) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """(path, GET operation, parameter) for every catalogue code parameter `where` (query or path)."""
+    document = json.loads(COMMITTED.read_text(encoding="utf-8"))
+    return [
+        (template, item["get"], parameter)
+        for template, item in document["paths"].items()
+        if "get" in item
+        for parameter in item["get"].get("parameters", [])
+        if parameter["in"] == where and len(_all_of_form(parameter["schema"], KNOWN_CODES)) == 1
+    ]
+
+
+def _path_of(template: str, operation: dict[str, Any], replaced: dict[str, str]) -> str:
+    """The template with every path parameter set: `replaced`, else a code of its form that exists."""
+    for parameter in operation.get("parameters", []):
+        if parameter["in"] == "path":
+            value = replaced.get(parameter["name"]) or _of_form(
+                parameter["schema"], (*KNOWN_CODES, "2025-Q3")
+            )
+            template = template.replace("{" + parameter["name"] + "}", value or "1")
+    return template
+
+
+async def test_an_unknown_code_in_any_query_filter_is_a_422_naming_it(admin: httpx.AsyncClient) -> None:
+    """Every operation's code filters: the document states their form and length, and a code the plan does
+    not have (of that form, of another, empty or too long) is a 422 naming the parameter."""
+    filters = _code_parameters("query")
+    assert {parameter["name"] for _, _, parameter in filters} == {
+        "campaign",
+        "direction",
+        "guideline",
+        "department",
+    }
+    assert len(filters) >= 14, filters  # the catalogue, progress, export and indicator lists
+    for template, operation, parameter in filters:
+        name, schema = parameter["name"], parameter["schema"]
+        assert (schema["minLength"], schema["maxLength"]) == (1, 64), (template, name)
+        path = _path_of(template, operation, {})
+        for value in (_of_form(schema, UNKNOWN_CODES), "zzz!", "", "x" * 65):
+            response = await admin.get(path, params={name: value})
+            assert response.status_code == 422, (template, name, value, response.text)
+            assert response.json()["field"] == name, (template, name, value)
+
+
+async def test_an_unknown_code_in_any_path_is_a_404_naming_it(admin: httpx.AsyncClient) -> None:
+    for template, operation, parameter in _code_parameters("path"):
+        name = parameter["name"]
+        for value in (_of_form(parameter["schema"], UNKNOWN_CODES), "zzz!", "x" * 65):
+            assert value is not None
+            response = await admin.get(_path_of(template, operation, {name: value}))
+            assert response.status_code == 404, (template, name, value, response.text)
+            assert response.json()["field"] == name, (template, name, value)
+
+
+async def test_row_ids_in_paths_state_their_range_and_beyond_it_is_not_found(
+    admin: httpx.AsyncClient,
+) -> None:
+    document = json.loads(COMMITTED.read_text(encoding="utf-8"))
+    ids = [
+        (template, parameter)
+        for template, item in document["paths"].items()
+        for parameter in next(iter(item.values())).get("parameters", [])
+        if parameter["in"] == "path" and parameter["schema"]["type"] == "integer"
+    ]
+    assert {parameter["name"] for _, parameter in ids} == {
+        "indicator_id",
+        "token_id",
+        "webhook_id",
+        "delivery_id",
+    }
+    for template, parameter in ids:
+        schema = parameter["schema"]
+        assert (schema["minimum"], schema["maximum"]) == (1, 2**31 - 1), template
+    for value in ("0", str(2**31), str(2**63), str(2**64), "01", "-1"):
+        response = await admin.get(f"/api/v1/indicators/{value}")
+        assert response.status_code == 404, (value, response.text)
+
+
+def test_headers_and_cursors_state_their_form() -> None:
+    document = json.loads(COMMITTED.read_text(encoding="utf-8"))
+    for item in document["paths"].values():
+        for operation in item.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["name"] == "Idempotency-Key":
+                    assert parameter["schema"]["pattern"] == "^[ -~]*[!-~][ -~]*$"
+                    assert parameter["schema"]["maxLength"] == 255
+                if parameter["name"] == "cursor":
+                    assert parameter["schema"]["pattern"] == "^[A-Za-z0-9_-]+$"

@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -103,3 +106,22 @@ async def test_a_lone_surrogate_is_not_text(admin: httpx.AsyncClient) -> None:
         headers={"Content-Type": "application/json"},
     )
     assert_problem(response, "body")
+
+
+def test_the_documented_text_patterns_say_what_blank_is() -> None:
+    """The document's text patterns admit a one-character text exactly when it is visible: not a control,
+    white space or an invisible format character (so generated 'valid' text is never refused as blank)."""
+    document = json.loads(
+        (Path(__file__).parents[1] / "openapi" / "openapi.json").read_text(encoding="utf-8")
+    )
+    fields = document["components"]["schemas"]["IndicatorIn"]["properties"]
+    single_line = re.compile(fields["name"]["pattern"])
+    multi_line = re.compile(document["components"]["schemas"]["ReportIn"]["properties"]["summary"]["pattern"])
+    for code in (*range(0xD800), *range(0xE000, 0x110000)):
+        char = chr(code)
+        visible = not (char.isspace() or unicodedata.category(char) in {"Cc", "Cf", "Zs", "Zl", "Zp"})
+        assert bool(single_line.fullmatch(char)) is visible, hex(code)
+        assert bool(multi_line.fullmatch(char)) is visible, hex(code)
+        assert bool(single_line.fullmatch(f"{char}a")) is (unicodedata.category(char) != "Cc"), hex(code)
+    assert multi_line.fullmatch("\u3000\r\n\t要約")
+    assert not multi_line.fullmatch("\r\n\t\u200b")

@@ -23,16 +23,21 @@ from wlbtrack.lib.types import UTCDateTime, utcnow
 HEADER = "Idempotency-Key"
 _PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]+")  # header bytes arrive as Latin-1; keys are ASCII text
 MAX_KEY_LENGTH = 255
+# What the document states: printable ASCII with at least one visible character (HTTP drops the spaces
+# around a header's value, so a key of spaces arrives empty). Checked here, not by Litestar, so that the
+# problem names the header as sent.
+KEY_SCHEMA = {"minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": "^[ -~]*[!-~][ -~]*$"}
 
 IdempotencyKey = Annotated[
     str | None,
     HeaderParameter(
         name=HEADER,
         description=(
-            "1–255 characters that make a retried POST safe: the same key with the same body from the same "
-            "token returns the original response and writes nothing more; the same key with a different "
-            "body is a 422."
+            "1–255 printable ASCII characters that make a retried POST safe: the same key with the same "
+            "body from the same token returns the original response and writes nothing more; the same key "
+            "with a different body is a 422."
         ),
+        schema_extra=KEY_SCHEMA,
     ),
 ]
 

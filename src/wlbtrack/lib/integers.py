@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Annotated
 
+from litestar.params import PathParameter
 from litestar.routes import base as _routes
 
 from wlbtrack.lib.errors import ProblemError
 from wlbtrack.lib.i18n import Msg
+from wlbtrack.lib.validation import MAX_ROW_ID
 
 BIGINT_MAX = 2**63 - 1
 _CANONICAL = re.compile(r"(?:0|[1-9][0-9]{0,18})", re.ASCII)
 _DIGITS = re.compile(r"[0-9]{1,19}", re.ASCII)
+
+# A row id in the path (`{indicator_id:int}`): the document states the range ids take; any other integer,
+# like anything not a canonical integer, is simply not found (404), which is why Litestar does not check it.
+RowId = Annotated[int, PathParameter(schema_extra={"minimum": 1, "maximum": MAX_ROW_ID})]
 
 
 def strict_int(raw: str) -> int:

@@ -46,9 +46,24 @@ _PATH_PART = re.compile(r"\[\d+\]|[^.\[\]]+")
 _NON_FINITE = object()
 
 
-def _explain(schema: Any, path: str, message: str) -> Msg:
-    """msgspec's message as a Msg, an enum error listing the allowed values."""
+def _explain(schema: Any, path: str, message: str, blank: bool = False) -> Msg:
+    """msgspec's message as a Msg, an enum error listing the allowed values; `blank` text (which the text
+    patterns refuse) is told as such."""
+    if blank:
+        return Msg("must not be blank")
     return decode_message(message, allowed_values(schema, path))
+
+
+def _blank_at(document: Any, path: str) -> bool:
+    """Whether the value at `path` (like `reports[1].summary`) of a parsed JSON document is blank text."""
+    for part in _PATH_PART.findall(path):
+        if part.startswith("[") and isinstance(document, list) and int(part[1:-1]) < len(document):
+            document = document[int(part[1:-1])]
+        elif isinstance(document, dict) and part in document:
+            document = document[part]
+        else:
+            return False
+    return isinstance(document, str) and document != "" and is_blank(document)
 
 
 _JSON_TYPES = {dict: "object", list: "array", str: "str", int: "int", float: "float", bool: "bool"}
@@ -154,7 +169,8 @@ def decode_strict(raw: bytes, schema: type[T]) -> T:
         data = msgspec.json.decode(raw, type=schema, strict=True)
     except msgspec.ValidationError as exc:
         field = _field_of(str(exc))
-        message = _explain(schema, field, _PATH_RE.sub("", str(exc)).strip(" -"))
+        blank = _blank_at(json.loads(raw), field)
+        message = _explain(schema, field, _PATH_RE.sub("", str(exc)).strip(" -"), blank)
         if isinstance(schema, type) and issubclass(schema, Batch):
             batch: T = _decode_batch(raw, schema)
             return batch
@@ -206,7 +222,8 @@ def _check_value(schema: Any, annotation: Any, value: Any, path: str, errors: li
     except msgspec.ValidationError as exc:
         inner = _field_of(str(exc))
         field = path if inner == "body" else f"{path}{'' if inner.startswith('[') else '.'}{inner}"
-        message = _explain(schema, field, _PATH_RE.sub("", str(exc)).strip(" -"))
+        blank = _blank_at(value, "" if inner == "body" else inner)
+        message = _explain(schema, field, _PATH_RE.sub("", str(exc)).strip(" -"), blank)
         errors.append({"field": field, "message": message})
         return None
     except ProblemError as exc:
@@ -389,7 +406,8 @@ def check_field(schema: type[msgspec.Struct], name: str, value: Any) -> Any:
         result = msgspec.convert(value, type=field_type, strict=True)
     except msgspec.ValidationError as exc:
         text = _PATH_RE.sub("", str(exc)).strip(" -")
-        raise ProblemError(422, decode_message(text, allowed_values(field_type, "")), field=name) from exc
+        message = _explain(field_type, "", text, _blank_at(value, ""))
+        raise ProblemError(422, message, field=name) from exc
     try:
         _reject_blank(result, name)
     except ProblemError as exc:

@@ -7,7 +7,7 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody
 
 from wlbtrack.db import ReadSession, WriteSession
 from wlbtrack.domain.auth.guards import admin_only
@@ -23,6 +23,7 @@ from wlbtrack.domain.auth.services import (
 from wlbtrack.lib.errors import ProblemError
 from wlbtrack.lib.i18n import Msg
 from wlbtrack.lib.idempotency import IdempotencyKey, idempotent
+from wlbtrack.lib.integers import RowId
 from wlbtrack.lib.responses import errors, linked
 from wlbtrack.lib.validation import MAX_ROW_ID, StrictBody
 
@@ -86,7 +87,7 @@ class TokenController(Controller):
     @delete("/{token_id:int}", summary="Revoke an API token", responses=errors(403, 404, 409))
     async def revoke_api_token(
         self,
-        token_id: FromPath[int],
+        token_id: RowId,
         write_session: NamedDependency[WriteSession],
         tokens: NamedDependency[TokenCache],
     ) -> None:

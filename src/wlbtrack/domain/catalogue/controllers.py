@@ -6,16 +6,23 @@ from typing import Annotated, TypeVar, cast
 
 from litestar import Controller, get
 from litestar.di import NamedDependency
-from litestar.params import PathParameter, QueryParameter
+from litestar.params import QueryParameter
 
 from wlbtrack.domain.catalogue.schemas import (
+    CampaignFilter,
     CampaignList,
+    CampaignPath,
     CampaignPublic,
     DepartmentDetail,
+    DepartmentFilter,
     DepartmentList,
+    DepartmentPath,
+    DirectionFilter,
     DirectionList,
+    DirectionPath,
     DirectionPublic,
     GuidelineList,
+    GuidelinePath,
     GuidelinePublic,
     InitiativeList,
     InitiativePublic,
@@ -27,8 +34,6 @@ from wlbtrack.lib.responses import NOT_FOUND, errors
 
 FILTER_ERRORS = errors(422)
 
-CodeFilter = Annotated[str | None, QueryParameter(max_length=64)]
-CodePath = Annotated[str, PathParameter(max_length=64)]
 CatalogueDep = NamedDependency[Catalogue]
 T = TypeVar("T")
 
@@ -71,7 +76,7 @@ class CampaignController(Controller):
         return cast("CampaignList", catalogue.list_body("campaigns"))
 
     @get("/{code:str}", summary="Get a campaign (大作戦)", responses=NOT_FOUND)
-    async def get_campaign(self, catalogue: CatalogueDep, code: CodePath) -> CampaignPublic:
+    async def get_campaign(self, catalogue: CatalogueDep, code: CampaignPath) -> CampaignPublic:
         """One campaign with its policy directions."""
         return _one("campaign", catalogue.campaigns, code)
 
@@ -83,7 +88,9 @@ class DirectionController(Controller):
     tags = ("catalogue",)
 
     @get("/", summary="List policy directions (取り組みの方向性)", responses=FILTER_ERRORS)
-    async def list_directions(self, catalogue: CatalogueDep, campaign: CodeFilter = None) -> DirectionList:
+    async def list_directions(
+        self, catalogue: CatalogueDep, campaign: CampaignFilter = None
+    ) -> DirectionList:
         """Policy directions (取り組みの方向性, "direction of efforts"), optionally of one campaign."""
         if _filter("campaign", catalogue.campaigns, "campaign", campaign) is None:
             return cast("DirectionList", catalogue.list_body("directions"))
@@ -91,7 +98,7 @@ class DirectionController(Controller):
         return DirectionList(items=items, total=len(items))
 
     @get("/{code:str}", summary="Get a policy direction (取り組みの方向性)", responses=NOT_FOUND)
-    async def get_direction(self, catalogue: CatalogueDep, code: CodePath) -> DirectionPublic:
+    async def get_direction(self, catalogue: CatalogueDep, code: DirectionPath) -> DirectionPublic:
         """One policy direction with its guidelines."""
         return _one("direction", catalogue.directions, code)
 
@@ -106,9 +113,9 @@ class GuidelineController(Controller):
     async def list_guidelines(
         self,
         catalogue: CatalogueDep,
-        campaign: CodeFilter = None,
-        direction: CodeFilter = None,
-        department: CodeFilter = None,
+        campaign: CampaignFilter = None,
+        direction: DirectionFilter = None,
+        department: DepartmentFilter = None,
     ) -> GuidelineList:
         """Guidelines (推進に向けた取り組みの目安, "benchmarks for promotion"): what the ward commits to.
 
@@ -130,7 +137,7 @@ class GuidelineController(Controller):
         return GuidelineList(items=items, total=len(items))
 
     @get("/{code:str}", summary="Get a guideline (目安)", responses=NOT_FOUND)
-    async def get_guideline(self, catalogue: CatalogueDep, code: CodePath) -> GuidelinePublic:
+    async def get_guideline(self, catalogue: CatalogueDep, code: GuidelinePath) -> GuidelinePublic:
         """One guideline with its responsible departments and groups of main initiatives (主な取り組み)."""
         guideline = _one("guideline", catalogue.guidelines, code)
         return cast("GuidelinePublic", catalogue.encoded(f"guideline {code}", lambda: guideline))
@@ -148,7 +155,7 @@ class DepartmentController(Controller):
         return cast("DepartmentList", catalogue.list_body("departments"))
 
     @get("/{code:str}", summary="Get a department (担当部) and its guidelines", responses=NOT_FOUND)
-    async def get_department(self, catalogue: CatalogueDep, code: CodePath) -> DepartmentDetail:
+    async def get_department(self, catalogue: CatalogueDep, code: DepartmentPath) -> DepartmentDetail:
         """One department with the guidelines it is responsible for."""
         department = _one("department", catalogue.departments, code)
         return DepartmentDetail(

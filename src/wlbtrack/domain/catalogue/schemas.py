@@ -1,8 +1,49 @@
-"""Response schemas of the catalogue API."""
+"""Response schemas of the catalogue API, and the forms of its codes in parameters."""
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
 import msgspec
+from litestar.params import PathParameter, QueryParameter
+
+# The forms of the catalogue's codes. The seed file must follow them (seed.py), so the document states
+# them for every code parameter; the service still answers any code it does not have, of whatever form,
+# as unknown: 404 in a path, 422 naming the parameter in a query filter.
+CODE_MAX_LENGTH = 64
+CAMPAIGN_CODE = r"^[1-9][0-9]{0,2}$"
+DIRECTION_CODE = r"^[1-9][0-9]{0,2}\.[1-9][0-9]{0,2}$"
+GUIDELINE_CODE = r"^[1-9][0-9]{0,2}\.[1-9][0-9]{0,2}\.[1-9][0-9]{0,2}$"
+DEPARTMENT_CODE = r"^[a-z][a-z0-9-]*$"
+
+
+def _form(pattern: str) -> dict[str, Any]:
+    """A code parameter's schema keywords; stated in the document only, as the docstring above says."""
+    return {"pattern": pattern, "minLength": 1, "maxLength": CODE_MAX_LENGTH}
+
+
+CAMPAIGN = "Campaign (大作戦) code, e.g. 1"
+DIRECTION = "Policy direction (取り組みの方向性) code, e.g. 1.2"
+GUIDELINE = "Guideline (目安) code, e.g. 1.1.4"
+DEPARTMENT = "Department (担当部) code, e.g. children"
+UNKNOWN_FILTER = "; a code the plan does not have is a 422 naming the parameter"
+CampaignFilter = Annotated[
+    str | None, QueryParameter(description=CAMPAIGN + UNKNOWN_FILTER, schema_extra=_form(CAMPAIGN_CODE))
+]
+DirectionFilter = Annotated[
+    str | None, QueryParameter(description=DIRECTION + UNKNOWN_FILTER, schema_extra=_form(DIRECTION_CODE))
+]
+GuidelineFilter = Annotated[
+    str | None, QueryParameter(description=GUIDELINE + UNKNOWN_FILTER, schema_extra=_form(GUIDELINE_CODE))
+]
+DepartmentFilter = Annotated[
+    str | None,
+    QueryParameter(description=DEPARTMENT + UNKNOWN_FILTER, schema_extra=_form(DEPARTMENT_CODE)),
+]
+CampaignPath = Annotated[str, PathParameter(description=CAMPAIGN, schema_extra=_form(CAMPAIGN_CODE))]
+DirectionPath = Annotated[str, PathParameter(description=DIRECTION, schema_extra=_form(DIRECTION_CODE))]
+GuidelinePath = Annotated[str, PathParameter(description=GUIDELINE, schema_extra=_form(GUIDELINE_CODE))]
+DepartmentPath = Annotated[str, PathParameter(description=DEPARTMENT, schema_extra=_form(DEPARTMENT_CODE))]
 
 
 class DepartmentRef(msgspec.Struct):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 import yaml
@@ -12,6 +12,13 @@ from sqlalchemy import Table, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wlbtrack.domain.catalogue import models as tables
+from wlbtrack.domain.catalogue.schemas import (
+    CAMPAIGN_CODE,
+    CODE_MAX_LENGTH,
+    DEPARTMENT_CODE,
+    DIRECTION_CODE,
+    GUIDELINE_CODE,
+)
 
 KINDS = {
     tables.DEPARTMENT: "Department",
@@ -21,13 +28,20 @@ KINDS = {
 }
 
 
+# Codes of the forms the API documents
+CampaignCode = Annotated[str, msgspec.Meta(pattern=CAMPAIGN_CODE, max_length=CODE_MAX_LENGTH)]
+DirectionCode = Annotated[str, msgspec.Meta(pattern=DIRECTION_CODE, max_length=CODE_MAX_LENGTH)]
+GuidelineCode = Annotated[str, msgspec.Meta(pattern=GUIDELINE_CODE, max_length=CODE_MAX_LENGTH)]
+DepartmentCode = Annotated[str, msgspec.Meta(pattern=DEPARTMENT_CODE, max_length=CODE_MAX_LENGTH)]
+
+
 class SeedGroup(msgspec.Struct, forbid_unknown_fields=True):
     initiatives: list[str]
-    departments: list[str]
+    departments: list[DepartmentCode]
 
 
 class SeedGuideline(msgspec.Struct, forbid_unknown_fields=True):
-    code: str
+    code: GuidelineCode
     text: str
     initiative_groups: list[SeedGroup]
     note: str | None = None
@@ -35,7 +49,7 @@ class SeedGuideline(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class SeedDirection(msgspec.Struct, forbid_unknown_fields=True):
-    code: str
+    code: DirectionCode
     name: str
     description: str
     guidelines: list[SeedGuideline]
@@ -43,7 +57,7 @@ class SeedDirection(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class SeedCampaign(msgspec.Struct, forbid_unknown_fields=True):
-    code: str
+    code: CampaignCode
     name: str
     tagline: str
     mechanism: str
@@ -52,7 +66,7 @@ class SeedCampaign(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class SeedDepartment(msgspec.Struct, forbid_unknown_fields=True):
-    code: str
+    code: DepartmentCode
     name: str
     name_en: str = ""
 

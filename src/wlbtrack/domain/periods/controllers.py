@@ -8,12 +8,13 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 
+from wlbtrack.config import FISCAL_YEARS
 from wlbtrack.db import ReadSession, WriteSession
 from wlbtrack.domain.auth.guards import admin_only
 from wlbtrack.domain.auth.services import Principal
-from wlbtrack.domain.periods.schemas import DeadlineIn, PeriodList, PeriodPublic
+from wlbtrack.domain.periods.schemas import DeadlineIn, PeriodList, PeriodPath, PeriodPublic
 from wlbtrack.domain.periods.services import (
     Period,
     PeriodRules,
@@ -33,7 +34,9 @@ FiscalYear = Annotated[
     QueryParameter(
         description=(
             "Fiscal year (年度), e.g. 2026 for 令和8年度; from WLBTRACK_FIRST_FISCAL_YEAR to the current one"
-        )
+        ),
+        # the years a period code can name (PERIOD_PATTERN); a year outside the plan's is a 422
+        schema_extra={"minimum": FISCAL_YEARS[0], "maximum": FISCAL_YEARS[1]},
     ),
 ]
 CHANGE_ERRORS = errors(403, 404, 409, 422)
@@ -67,7 +70,7 @@ class PeriodController(Controller):
     @get("/{code:str}", summary="Get a fiscal quarter", responses=errors(404, 422))
     async def get_period(
         self,
-        code: FromPath[str],
+        code: PeriodPath,
         session: NamedDependency[ReadSession],
         periods: NamedDependency[PeriodRules],
     ) -> PeriodPublic:
@@ -84,7 +87,7 @@ class PeriodController(Controller):
     async def close(
         self,
         request: Request[Any, Any, Any],
-        code: FromPath[str],
+        code: PeriodPath,
         principal: NamedDependency[Principal],
         periods: NamedDependency[PeriodRules],
         write_session: NamedDependency[WriteSession],
@@ -110,7 +113,7 @@ class PeriodController(Controller):
     async def reopen(
         self,
         request: Request[Any, Any, Any],
-        code: FromPath[str],
+        code: PeriodPath,
         principal: NamedDependency[Principal],
         periods: NamedDependency[PeriodRules],
         write_session: NamedDependency[WriteSession],
@@ -138,7 +141,7 @@ class PeriodController(Controller):
     async def set_deadline(
         self,
         request: Request[Any, Any, Any],
-        code: FromPath[str],
+        code: PeriodPath,
         data: JSONBody[DeadlineIn],
         principal: NamedDependency[Principal],
         periods: NamedDependency[PeriodRules],

@@ -8,19 +8,16 @@ from typing import Any
 
 from litestar import Controller, Request, Response
 from litestar.di import NamedDependency
-from litestar.params import FromPath
 from litestar.response import Stream
 
+from wlbtrack.domain.catalogue.schemas import CampaignFilter, CampaignPath, DepartmentFilter, DirectionFilter
 from wlbtrack.domain.progress import export, services
 from wlbtrack.domain.progress.openapi import DEFINITIONS, export_get, progress_get
 from wlbtrack.domain.progress.schemas import (
     EXPORT_FORMATS,
-    CampaignParam,
     CampaignProgress,
     CursorParam,
-    DepartmentParam,
     DepartmentProgressList,
-    DirectionParam,
     FormatParam,
     FromParam,
     LimitParam,
@@ -72,7 +69,7 @@ class ProgressController(Controller):
         responses=CAMPAIGN_ERRORS,
     )
     async def campaign(
-        self, request: AnyRequest, progress: ProgressDep, code: FromPath[str], period: PeriodParam = None
+        self, request: AnyRequest, progress: ProgressDep, code: CampaignPath, period: PeriodParam = None
     ) -> Response[CampaignProgress]:
         if code not in progress.catalogue.campaigns:
             raise ProblemError(404, Msg("no campaign with code {code!r}", code=code), field="code")
@@ -113,7 +110,7 @@ class ProgressController(Controller):
         progress: ProgressDep,
         from_: FromParam = None,
         to: ToParam = None,
-        department: DepartmentParam = None,
+        department: DepartmentFilter = None,
     ) -> Response[TimelinessList]:
         periods = progress.series_periods(from_, to)
         check_department(progress.catalogue, department)
@@ -138,8 +135,8 @@ class ProgressController(Controller):
         self,
         request: AnyRequest,
         progress: ProgressDep,
-        campaign: CampaignParam = None,
-        direction: DirectionParam = None,
+        campaign: CampaignFilter = None,
+        direction: DirectionFilter = None,
         from_: FromParam = None,
         to: ToParam = None,
     ) -> Response[ProgressSeries]:
@@ -173,8 +170,8 @@ class ExportController(Controller):
         progress: ProgressDep,
         from_: FromParam = None,
         to: ToParam = None,
-        campaign: CampaignParam = None,
-        department: DepartmentParam = None,
+        campaign: CampaignFilter = None,
+        department: DepartmentFilter = None,
         format: FormatParam = "json",
         limit: LimitParam = 100,
         cursor: CursorParam = None,
@@ -195,8 +192,8 @@ class ExportController(Controller):
         progress: ProgressDep,
         from_: FromParam = None,
         to: ToParam = None,
-        campaign: CampaignParam = None,
-        department: DepartmentParam = None,
+        campaign: CampaignFilter = None,
+        department: DepartmentFilter = None,
         format: FormatParam = "json",
         limit: LimitParam = 100,
         cursor: CursorParam = None,

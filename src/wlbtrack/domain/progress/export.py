@@ -8,6 +8,7 @@ import binascii
 import contextlib
 import csv
 import io
+import re
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -34,6 +35,7 @@ from wlbtrack.domain.catalogue.services import Catalogue
 from wlbtrack.domain.periods.services import Period, PeriodError, PeriodRules
 from wlbtrack.domain.progress.queries import attainment, dialect_of
 from wlbtrack.domain.progress.schemas import (
+    CURSOR_PATTERN,
     ESCAPED_START,
     ReportRow,
     ReportsPage,
@@ -58,6 +60,7 @@ Int64 = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
 # A cursor's period: the period code pattern (no NUL or other stray byte), checked against the plan below
 PeriodCode = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{4}-Q[1-4]$")]
 NOT_A_CURSOR = Msg("not a cursor issued by this export")
+_CURSOR = re.compile(CURSOR_PATTERN, re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -347,17 +350,19 @@ def encode_cursor(export: Export, key: Key) -> str:
 
 
 def decode_cursor(export: Export, cursor: str, periods: PeriodRules) -> Key:
-    """The key a cursor stands for, validated completely before any query runs; 400 naming `cursor` for
-    anything this export did not issue (wrong shape, kind or types, a period outside the plan, an integer
-    beyond 64 bits, bad base64 or JSON)."""
+    """The key a cursor stands for, validated completely before any query runs, naming `cursor`: 400 when it
+    is not of the documented form (CURSOR_PATTERN), 422 for one of that form this export did not issue
+    (wrong shape, kind or types, a period outside the plan, an integer beyond 64 bits, bad base64 or JSON)."""
+    if not _CURSOR.fullmatch(cursor):
+        raise ProblemError(400, NOT_A_CURSOR, field="cursor")
     try:
         raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
         name, period, *key = msgspec.json.decode(raw, type=export.cursor_type, strict=True)
         within = periods.first <= Period.parse(period) <= periods.current()
     except (binascii.Error, ValueError, msgspec.DecodeError, PeriodError) as exc:
-        raise ProblemError(400, NOT_A_CURSOR, field="cursor") from exc
+        raise ProblemError(422, NOT_A_CURSOR, field="cursor") from exc
     if name != export.name or not within:
-        raise ProblemError(400, NOT_A_CURSOR, field="cursor")
+        raise ProblemError(422, NOT_A_CURSOR, field="cursor")
     return (period, *key)
 
 

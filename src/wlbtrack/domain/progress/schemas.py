@@ -40,16 +40,6 @@ FromParam = Annotated[
 ToParam = Annotated[
     str | None, QueryParameter(name="to", pattern=PERIOD_PATTERN, description="Last period, inclusive")
 ]
-CampaignParam = Annotated[
-    str | None, QueryParameter(max_length=64, description="Campaign (大作戦) code, e.g. 1")
-]
-DirectionParam = Annotated[
-    str | None,
-    QueryParameter(max_length=64, description="Policy direction (取り組みの方向性) code, e.g. 1.2"),
-]
-DepartmentParam = Annotated[
-    str | None, QueryParameter(max_length=64, description="Department (担当部) code, e.g. children")
-]
 FormatParam = Annotated[
     str,
     QueryParameter(
@@ -58,8 +48,16 @@ FormatParam = Annotated[
     ),
 ]
 LimitParam = Annotated[int, QueryParameter(ge=1, le=1000, description="Rows per JSON page (at most 1000)")]
+# A cursor is opaque: URL-safe base64 without padding. One of another form is malformed (400); one of this
+# form that the export did not issue names no place in it (422), which no schema can tell apart.
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]+$"
 CursorParam = Annotated[
-    str | None, QueryParameter(max_length=200, description="The `next` cursor of the previous page")
+    str | None,
+    QueryParameter(
+        max_length=200,
+        description="The `next` cursor of the previous page; a cursor the export did not issue is a 422",
+        schema_extra={"pattern": CURSOR_PATTERN},
+    ),
 ]
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,11 +15,12 @@ from wlbtrack.db import ReadSession, WriteSession
 from wlbtrack.domain.auth.guards import admin_only, writers_only
 from wlbtrack.domain.auth.models import Role
 from wlbtrack.domain.auth.services import Principal
+from wlbtrack.domain.catalogue.schemas import DepartmentFilter, DepartmentPath, GuidelineFilter, GuidelinePath
 from wlbtrack.domain.catalogue.services import Catalogue
+from wlbtrack.domain.periods.schemas import PeriodPath
 from wlbtrack.domain.periods.services import PeriodRules
 from wlbtrack.domain.reporting import queries
 from wlbtrack.domain.reporting.schemas import (
-    CodeQuery,
     DepartmentQuarterList,
     DepartmentQuarterPublic,
     IndicatorIn,
@@ -58,6 +59,7 @@ from wlbtrack.domain.reporting.services import (
 from wlbtrack.lib.errors import ProblemError
 from wlbtrack.lib.i18n import Msg
 from wlbtrack.lib.idempotency import IdempotencyKey, idempotent
+from wlbtrack.lib.integers import RowId
 from wlbtrack.lib.metrics import record_submission
 from wlbtrack.lib.responses import errors, linked
 from wlbtrack.lib.validation import StrictBody
@@ -139,7 +141,7 @@ class ReportController(Controller):
     async def post_report(
         self,
         request: Request[Any, Any, Any],
-        code: FromPath[str],
+        code: GuidelinePath,
         data: JSONBody[ReportIn],
         principal: PrincipalDep,
         catalogue: CatalogueDep,
@@ -170,7 +172,7 @@ class ReportController(Controller):
     @get("/", summary="Current reports on a guideline", responses=READ_ERRORS)
     async def list_reports(
         self,
-        code: FromPath[str],
+        code: GuidelinePath,
         catalogue: CatalogueDep,
         periods: PeriodsDep,
         session: SessionDep,
@@ -185,12 +187,12 @@ class ReportController(Controller):
     @get("/history", summary="Every revision of the reports on a guideline", responses=READ_ERRORS)
     async def list_report_history(
         self,
-        code: FromPath[str],
+        code: GuidelinePath,
         catalogue: CatalogueDep,
         periods: PeriodsDep,
         session: SessionDep,
         period: PeriodQuery = None,
-        department: CodeQuery = None,
+        department: DepartmentFilter = None,
     ) -> ReportList:
         """Every revision, oldest first, optionally of one period and/or department."""
         guideline = guideline_id(catalogue, code)
@@ -229,7 +231,7 @@ class GuidelineIndicatorController(Controller):
     async def create_indicator(
         self,
         request: Request[Any, Any, Any],
-        code: FromPath[str],
+        code: GuidelinePath,
         data: JSONBody[IndicatorIn],
         principal: PrincipalDep,
         catalogue: CatalogueDep,
@@ -274,8 +276,8 @@ class IndicatorController(Controller):
         self,
         catalogue: CatalogueDep,
         session: SessionDep,
-        guideline: CodeQuery = None,
-        department: CodeQuery = None,
+        guideline: GuidelineFilter = None,
+        department: DepartmentFilter = None,
     ) -> IndicatorList:
         """Indicators, optionally of one guideline and/or one department."""
         guideline_filter = None
@@ -293,7 +295,7 @@ class IndicatorController(Controller):
 
     @get("/{indicator_id:int}", summary="Get an indicator", responses=errors(404))
     async def get_indicator(
-        self, indicator_id: FromPath[int], catalogue: CatalogueDep, session: SessionDep
+        self, indicator_id: RowId, catalogue: CatalogueDep, session: SessionDep
     ) -> IndicatorPublic:
         """One indicator with its current definition and revision."""
         return indicator_public(catalogue, await indicator_row(session, indicator_id))
@@ -308,7 +310,7 @@ class IndicatorController(Controller):
     )
     async def patch_indicator(
         self,
-        indicator_id: FromPath[int],
+        indicator_id: RowId,
         data: JSONBody[IndicatorPatch],
         principal: PrincipalDep,
         catalogue: CatalogueDep,
@@ -333,9 +335,7 @@ class IndicatorController(Controller):
         return indicator_public(catalogue, updated)
 
     @get("/{indicator_id:int}/history", summary="Every definition of an indicator", responses=errors(404))
-    async def get_indicator_history(
-        self, indicator_id: FromPath[int], session: SessionDep
-    ) -> IndicatorRevisionList:
+    async def get_indicator_history(self, indicator_id: RowId, session: SessionDep) -> IndicatorRevisionList:
         """The indicator's definition after its creation and after each change, oldest first."""
         await indicator_row(session, indicator_id)
         items = await queries.indicator_history(session, indicator_id)
@@ -356,7 +356,7 @@ class IndicatorController(Controller):
     async def post_value(
         self,
         request: Request[Any, Any, Any],
-        indicator_id: FromPath[int],
+        indicator_id: RowId,
         data: JSONBody[ValueIn],
         principal: PrincipalDep,
         catalogue: CatalogueDep,
@@ -383,7 +383,7 @@ class IndicatorController(Controller):
 
     @get("/{indicator_id:int}/values", summary="Current values of an indicator", responses=errors(404))
     async def list_values(
-        self, indicator_id: FromPath[int], catalogue: CatalogueDep, session: SessionDep
+        self, indicator_id: RowId, catalogue: CatalogueDep, session: SessionDep
     ) -> ValueList:
         """The current value for each period, oldest period first."""
         await indicator_row(session, indicator_id)
@@ -397,7 +397,7 @@ class IndicatorController(Controller):
     )
     async def list_value_history(
         self,
-        indicator_id: FromPath[int],
+        indicator_id: RowId,
         catalogue: CatalogueDep,
         periods: PeriodsDep,
         session: SessionDep,
@@ -474,7 +474,7 @@ class QuarterController(Controller):
 
     @get("/", summary="Every department's state in a fiscal quarter", responses=READ_ERRORS)
     async def list_quarters(
-        self, code: FromPath[str], catalogue: CatalogueDep, periods: PeriodsDep, session: SessionDep
+        self, code: PeriodPath, catalogue: CatalogueDep, periods: PeriodsDep, session: SessionDep
     ) -> DepartmentQuarterList:
         """Per department: state, due date, first submission (`on_time`: by the end of `due` in
         Asia/Tokyo), the plan office's last decision with its comment, and the guidelines still missing."""
@@ -483,8 +483,8 @@ class QuarterController(Controller):
     @get("/{department:str}/history", summary="Transitions of a department's quarter", responses=READ_ERRORS)
     async def history(
         self,
-        code: FromPath[str],
-        department: FromPath[str],
+        code: PeriodPath,
+        department: DepartmentPath,
         catalogue: CatalogueDep,
         periods: PeriodsDep,
         session: SessionDep,
@@ -503,8 +503,8 @@ class QuarterController(Controller):
     async def submit_quarter(
         self,
         request: Request[Any, Any, Any],
-        code: FromPath[str],
-        department: FromPath[str],
+        code: PeriodPath,
+        department: DepartmentPath,
         principal: PrincipalDep,
         catalogue: CatalogueDep,
         periods: PeriodsDep,
@@ -547,8 +547,8 @@ class QuarterController(Controller):
     async def approve_quarter(
         self,
         request: Request[Any, Any, Any],
-        code: FromPath[str],
-        department: FromPath[str],
+        code: PeriodPath,
+        department: DepartmentPath,
         principal: PrincipalDep,
         catalogue: CatalogueDep,
         periods: PeriodsDep,
@@ -581,8 +581,8 @@ class QuarterController(Controller):
     async def return_quarter(
         self,
         request: Request[Any, Any, Any],
-        code: FromPath[str],
-        department: FromPath[str],
+        code: PeriodPath,
+        department: DepartmentPath,
         data: JSONBody[ReturnIn],
         principal: PrincipalDep,
         catalogue: CatalogueDep,

@@ -17,7 +17,6 @@ ReportStatus = Literal["not_started", "on_track", "at_risk", "delayed", "complet
 PeriodQuery = Annotated[
     str | None, QueryParameter(pattern=PERIOD_PATTERN, description="Fiscal quarter, e.g. 2026-Q1")
 ]
-CodeQuery = Annotated[str | None, QueryParameter(min_length=1, max_length=64)]
 Unit = Annotated[str, msgspec.Meta(min_length=1, max_length=50, pattern=SINGLE_LINE)]
 OptionalNote = Annotated[Note, msgspec.Meta(min_length=1)]
 IndicatorId = Annotated[int, msgspec.Meta(ge=1, le=MAX_ROW_ID, description="An indicator's id")]

@@ -22,12 +22,13 @@ from litestar.openapi.spec import (
     RequestBody,
     Schema,
 )
-from litestar.params import FromPath, QueryParameter
+from litestar.params import QueryParameter
 
 from wlbtrack.db import ReadSession, WriteSession
 from wlbtrack.domain.auth.guards import writers_only
 from wlbtrack.domain.auth.models import Role
 from wlbtrack.domain.auth.services import Principal
+from wlbtrack.domain.catalogue.schemas import DepartmentPath
 from wlbtrack.domain.catalogue.services import Catalogue
 from wlbtrack.domain.periods.services import PeriodRules
 from wlbtrack.domain.progress.schemas import PeriodParam
@@ -196,7 +197,7 @@ class TemplateController(Controller):
     )
     async def download_template(
         self,
-        department: FromPath[str],
+        department: DepartmentPath,
         principal: PrincipalDep,
         catalogue: CatalogueDep,
         periods: PeriodsDep,

@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody
 
 from wlbtrack.db import ReadSession, WriteSession
 from wlbtrack.domain.auth.guards import admin_only
@@ -29,10 +29,9 @@ from wlbtrack.domain.webhooks.services import (
     retry_delivery,
 )
 from wlbtrack.lib.idempotency import IdempotencyKey, idempotent
+from wlbtrack.lib.integers import RowId
 from wlbtrack.lib.responses import errors
 from wlbtrack.lib.validation import MAX_ROW_ID, StrictBody
-
-WebhookId = FromPath[int]
 
 
 class WebhookController(Controller):
@@ -83,14 +82,14 @@ class WebhookController(Controller):
         return await list_webhooks(session)
 
     @get("/{webhook_id:int}", summary="Get a webhook receiver", responses=errors(403, 404))
-    async def get_one(self, webhook_id: WebhookId, session: NamedDependency[ReadSession]) -> WebhookPublic:
+    async def get_one(self, webhook_id: RowId, session: NamedDependency[ReadSession]) -> WebhookPublic:
         """One receiver (without its secret)."""
         return await get_webhook(session, _id(webhook_id))
 
     @delete("/{webhook_id:int}", summary="Delete a webhook receiver", responses=errors(403, 404, 409))
     async def remove(
         self,
-        webhook_id: WebhookId,
+        webhook_id: RowId,
         webhook_settings: NamedDependency[WebhookSettings],
         write_session: NamedDependency[WriteSession],
     ) -> None:
@@ -101,9 +100,7 @@ class WebhookController(Controller):
     @get(
         "/{webhook_id:int}/deliveries", summary="Deliveries to a webhook receiver", responses=errors(403, 404)
     )
-    async def list_deliveries(
-        self, webhook_id: WebhookId, session: NamedDependency[ReadSession]
-    ) -> DeliveryList:
+    async def list_deliveries(self, webhook_id: RowId, session: NamedDependency[ReadSession]) -> DeliveryList:
         """The latest 200 messages, newest first: `webhook_id` (the header, the same on every attempt),
         event, status (pending, delivered, failed after 24 hours of retries, cancelled), and each attempt
         with its time, the receiver's status code or the error, and the next retry."""
@@ -117,8 +114,8 @@ class WebhookController(Controller):
     )
     async def retry(
         self,
-        webhook_id: WebhookId,
-        delivery_id: FromPath[int],
+        webhook_id: RowId,
+        delivery_id: RowId,
         webhook_settings: NamedDependency[WebhookSettings],
         write_session: NamedDependency[WriteSession],
     ) -> DeliveryPublic:
