@@ -350,9 +350,9 @@ def encode_cursor(export: Export, key: Key) -> str:
 
 
 def decode_cursor(export: Export, cursor: str, periods: PeriodRules) -> Key:
-    """The key a cursor stands for, validated completely before any query runs, naming `cursor`: 400 when it
-    is not of the documented form (CURSOR_PATTERN), 422 for one of that form this export did not issue
-    (wrong shape, kind or types, a period outside the plan, an integer beyond 64 bits, bad base64 or JSON)."""
+    """The key a cursor stands for, validated completely before any query runs; 400 naming `cursor` for
+    anything this export did not issue (not of the documented form, wrong shape, kind or types, a period
+    outside the plan, an integer beyond 64 bits, bad base64 or JSON), as issue 11 published."""
     if not _CURSOR.fullmatch(cursor):
         raise ProblemError(400, NOT_A_CURSOR, field="cursor")
     try:
@@ -360,9 +360,9 @@ def decode_cursor(export: Export, cursor: str, periods: PeriodRules) -> Key:
         name, period, *key = msgspec.json.decode(raw, type=export.cursor_type, strict=True)
         within = periods.first <= Period.parse(period) <= periods.current()
     except (binascii.Error, ValueError, msgspec.DecodeError, PeriodError) as exc:
-        raise ProblemError(422, NOT_A_CURSOR, field="cursor") from exc
+        raise ProblemError(400, NOT_A_CURSOR, field="cursor") from exc
     if name != export.name or not within:
-        raise ProblemError(422, NOT_A_CURSOR, field="cursor")
+        raise ProblemError(400, NOT_A_CURSOR, field="cursor")
     return (period, *key)
 
 

@@ -48,14 +48,14 @@ FormatParam = Annotated[
     ),
 ]
 LimitParam = Annotated[int, QueryParameter(ge=1, le=1000, description="Rows per JSON page (at most 1000)")]
-# A cursor is opaque: URL-safe base64 without padding. One of another form is malformed (400); one of this
-# form that the export did not issue names no place in it (422), which no schema can tell apart.
+# A cursor is opaque: URL-safe base64 without padding. Any cursor the export did not issue is a 400, whether
+# of this form or not: no schema can tell a client which cursors were issued.
 CURSOR_PATTERN = r"^[A-Za-z0-9_-]+$"
 CursorParam = Annotated[
     str | None,
     QueryParameter(
         max_length=200,
-        description="The `next` cursor of the previous page; a cursor the export did not issue is a 422",
+        description="The `next` cursor of the previous page; a cursor the export did not issue is a 400",
         schema_extra={"pattern": CURSOR_PATTERN},
     ),
 ]
