@@ -25,6 +25,7 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
 from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
 from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 
@@ -44,6 +45,7 @@ from wlbtrack.domain.catalogue.controllers import (
 from wlbtrack.domain.catalogue.services import Catalogue
 from wlbtrack.domain.dashboard.controllers import DashboardController
 from wlbtrack.domain.dashboard.errors import error_page
+from wlbtrack.domain.dashboard.sessions import SignInRequired, signed_in_guard, to_login
 from wlbtrack.domain.dashboard.store import DatabaseStore
 from wlbtrack.domain.dashboard.workbook import WorkbookController
 from wlbtrack.domain.periods.controllers import PeriodController
@@ -70,6 +72,7 @@ from wlbtrack.lib.validation import reject_undecodable_query
 from wlbtrack.services import Services
 
 API_PREFIX = "/api/v1"
+DASHBOARD = Path(__file__).parent / "domain" / "dashboard"  # its templates/ and static/ files
 API_DESCRIPTION = """\
 wlbtrack tracks the progress of Setagaya Ward's work-life-balance plan
 (ワーク・ライフ・バランス推進に向けた取り組み, January 2010).
@@ -206,15 +209,18 @@ def build_app(services: Services) -> RequestPipeline:
             sessions.middleware,
             DefineMiddleware(CSRFMiddleware, config=csrf),
         ],
+        guards=[signed_in_guard(services.database)],
+        exception_handlers={SignInRequired: to_login},
+    )
+    dashboard_files = create_static_files_router(
+        path="/dashboard/static", directories=[DASHBOARD / "static"], name="dashboard_static"
     )
     # errors are problem documents, except under /dashboard: Japanese pages
     errors = ErrorAnswers(pages={"/dashboard": error_page})
     app = Litestar(
-        route_handlers=[health, ready, api, dashboard, *metrics],
+        route_handlers=[health, ready, api, dashboard, dashboard_files, *metrics],
         stores={"dashboard_sessions": store},
-        template_config=TemplateConfig(
-            directory=Path(__file__).parent / "domain" / "dashboard" / "templates", engine=JinjaTemplateEngine
-        ),
+        template_config=TemplateConfig(directory=DASHBOARD / "templates", engine=JinjaTemplateEngine),
         lifespan=[services.lifespan, frozen_startup_objects],
         middleware=[BearerAuth(tokens=services.tokens, limiter=services.rate_limiter)],
         dependencies=dependencies(services),

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from html import escape
 
+import msgspec
 from markupsafe import Markup
 
 from wlbtrack.domain.dashboard.labels import STATUS_COLOURS, STATUS_LABELS, STATUSES, percent
+from wlbtrack.domain.progress.schemas import StatusCounts
 
 
 def progress_bar(fraction: float | None, title: str) -> Markup:
@@ -22,11 +24,17 @@ def progress_bar(fraction: float | None, title: str) -> Markup:
     )
 
 
-def status_bar(counts: dict[str, int], title: str) -> Markup:
+def status_text(status_counts: StatusCounts) -> str:
+    """`未着手 0・順調 2・要注意 1・遅延 0・完了 0`."""
+    counts = msgspec.structs.asdict(status_counts)
+    return "・".join(f"{STATUS_LABELS[s]} {counts[s]}" for s in STATUSES)
+
+
+def status_bar(status_counts: StatusCounts, title: str) -> Markup:
     """A stacked bar of status counts; the counts and labels are in the title and aria label."""
+    counts = msgspec.structs.asdict(status_counts)
     total = sum(counts.values())
-    text = "、".join(f"{STATUS_LABELS[s]} {counts[s]}" for s in STATUSES)
-    label = f"{title}: {text}"
+    label = f"{title}: {status_text(status_counts)}"
     parts, x = [], 0.0
     for status in STATUSES:
         width = 0.0 if total == 0 else counts[status] / total * 200

@@ -7,110 +7,125 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath
+from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
 from wlbtrack.db import ReadSession
-from wlbtrack.domain.auth.services import Principal, resolve_token
-from wlbtrack.domain.dashboard import charts, labels
-from wlbtrack.domain.dashboard.sessions import active_principal
-from wlbtrack.domain.progress import services
-from wlbtrack.domain.progress.schemas import PeriodParam
+from wlbtrack.domain.auth.services import resolve_token
+from wlbtrack.domain.dashboard import charts, labels, linecharts, pages
+from wlbtrack.domain.dashboard.sessions import LOGIN, SIGNED_OUT, signed_in
 from wlbtrack.domain.progress.services import ProgressService
 
 AnyRequest = Request[Any, Any, Any]
-LOGIN = "/dashboard/login"
+Progress = NamedDependency[ProgressService]
+Session = NamedDependency[ReadSession]
+PagePeriod = Annotated[str | None, QueryParameter(description="Fiscal quarter, e.g. 2026-Q1")]  # bad: 404
 
 
-def page(name: str, **context: Any) -> Template:
-    """A Japanese page rendered from the package's templates."""
-    return Template(name, context={"labels": labels, "charts": charts, **context})
+def login_page(error: str | None) -> Template:
+    """The sign-in form, with an error when the pasted token was refused."""
+    return Template("login.html", context={"labels": labels, "error": error})
 
 
-async def signed_in(request: AnyRequest, session: ReadSession) -> Principal | None:
-    """The principal of the request's session while its token is active; otherwise the session ends."""
-    principal = await active_principal(session, request.session.get("token_id"))
-    if principal is None:
-        request.clear_session()
-    return principal
+def page(request: AnyRequest, progress: ProgressService, name: str, period: str, **context: Any) -> Template:
+    """A signed-in page: the nav, the period selector (keeping this page) and the page's own context."""
+    return Template(
+        name,
+        context={
+            "labels": labels,
+            "charts": charts,
+            "lines": linecharts,
+            "principal": signed_in(request),
+            "catalogue": progress.catalogue,
+            "period": period,
+            "periods": pages.period_choices(progress.periods),
+            "path": request.url.path,
+            **context,
+        },
+    )
 
 
 class DashboardController(Controller):
-    """The leadership dashboard (Japanese, server-rendered)."""
+    """The leadership dashboard (Japanese, server-rendered); every page needs a session (SignedIn)."""
 
     path = "/dashboard"
     include_in_schema = False
 
-    @get("/login", sync_to_thread=False)
+    @get("/login", sync_to_thread=False, opt={SIGNED_OUT: True})
     def login_form(self) -> Template:
-        return page("login.html", error=None)
+        return login_page(None)
 
-    @post("/login", status_code=200)
+    @post("/login", status_code=200, opt={SIGNED_OUT: True})
     async def login(
         self,
         request: AnyRequest,
-        session: NamedDependency[ReadSession],
+        session: Session,
         data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Template | Redirect:
         principal = await resolve_token(session, data.get("token", "").strip()[:200])
         if principal is None:
-            return page("login.html", error="トークンが正しくないか、失効しています。")
+            return login_page("トークンが正しくないか、失効しています。")
         request.set_session({"token_id": principal.token_id})
         if principal.department is not None:  # a department user lands on their own department
             return Redirect(f"/dashboard/departments/{principal.department}")
         return Redirect("/dashboard/")
 
-    @post("/logout", status_code=303)
+    @post("/logout", status_code=303, opt={SIGNED_OUT: True})
     async def logout(self, request: AnyRequest) -> Redirect:
         request.clear_session()
         return Redirect(LOGIN)
 
     @get("/")
     async def overview(
+        self, request: AnyRequest, session: Session, progress: Progress, period: PagePeriod = None
+    ) -> Template:
+        at = pages.page_period(progress.periods, period)
+        data = await pages.overview(session, progress, at)
+        return page(request, progress, "overview.html", at, data=data)
+
+    @get("/campaigns/{code:str}")
+    async def campaign(
         self,
         request: AnyRequest,
-        session: NamedDependency[ReadSession],
-        progress: NamedDependency[ProgressService],
-        period: PeriodParam = None,
-    ) -> Template | Redirect:
-        principal = await signed_in(request, session)
-        if principal is None:
-            return Redirect(LOGIN)
-        at = progress.period(period)
-        data = await services.overview(session, progress.catalogue, at)
-        return page("overview.html", data=data, principal=principal, period=at)
+        session: Session,
+        progress: Progress,
+        code: FromPath[str],
+        period: PagePeriod = None,
+    ) -> Template:
+        at = pages.page_period(progress.periods, period)
+        data = await pages.campaign(session, progress, at, code)
+        return page(request, progress, "campaign.html", at, data=data)
+
+    @get("/guidelines/{code:str}")
+    async def guideline(
+        self,
+        request: AnyRequest,
+        session: Session,
+        progress: Progress,
+        code: FromPath[str],
+        period: PagePeriod = None,
+    ) -> Template:
+        at = pages.page_period(progress.periods, period)
+        data = await pages.guideline(session, progress, at, code)
+        return page(request, progress, "guideline.html", at, data=data)
 
     @get("/departments")
     async def departments(
-        self,
-        request: AnyRequest,
-        session: NamedDependency[ReadSession],
-        progress: NamedDependency[ProgressService],
-        period: PeriodParam = None,
-    ) -> Template | Redirect:
-        principal = await signed_in(request, session)
-        if principal is None:
-            return Redirect(LOGIN)
-        at = progress.period(period)
-        data = await services.departments(session, progress.catalogue, at, progress.periods)
-        return page("departments.html", items=data.items, principal=principal, period=at)
+        self, request: AnyRequest, session: Session, progress: Progress, period: PagePeriod = None
+    ) -> Template:
+        at = pages.page_period(progress.periods, period)
+        data = await pages.departments(session, progress, at)
+        return page(request, progress, "departments.html", at, data=data)
 
     @get("/departments/{code:str}")
     async def department(
         self,
         request: AnyRequest,
-        session: NamedDependency[ReadSession],
-        progress: NamedDependency[ProgressService],
+        session: Session,
+        progress: Progress,
         code: FromPath[str],
-        period: PeriodParam = None,
-    ) -> Template | Redirect:
-        principal = await signed_in(request, session)
-        if principal is None:
-            return Redirect(LOGIN)
-        if code not in progress.catalogue.departments:
-            raise NotFoundException(f"code: no department with code {code!r}")
-        at = progress.period(period)
-        data = await services.departments(session, progress.catalogue, at, progress.periods)
-        items = [item for item in data.items if item.code == code]
-        return page("departments.html", items=items, principal=principal, period=at)
+        period: PagePeriod = None,
+    ) -> Template:
+        at = pages.page_period(progress.periods, period)
+        data = await pages.department(session, progress, at, code)
+        return page(request, progress, "department.html", at, data=data)

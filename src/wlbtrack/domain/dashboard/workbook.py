@@ -6,11 +6,11 @@ from __future__ import annotations
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath
-from litestar.response import Redirect
 
 from wlbtrack.db import ReadSession
 from wlbtrack.domain.catalogue.services import Catalogue
-from wlbtrack.domain.dashboard.controllers import LOGIN, AnyRequest, signed_in
+from wlbtrack.domain.dashboard.controllers import AnyRequest
+from wlbtrack.domain.dashboard.sessions import signed_in
 from wlbtrack.domain.periods.services import PeriodRules
 from wlbtrack.domain.progress.schemas import PeriodParam
 from wlbtrack.domain.spreadsheets.controllers import workbook_download
@@ -31,8 +31,5 @@ class WorkbookController(Controller):
         periods: NamedDependency[PeriodRules],
         code: FromPath[str],
         period: PeriodParam = None,
-    ) -> Response[bytes] | Redirect:
-        principal = await signed_in(request, session)
-        if principal is None:
-            return Redirect(LOGIN)
-        return await workbook_download(session, catalogue, periods, principal, code, period)
+    ) -> Response[bytes]:
+        return await workbook_download(session, catalogue, periods, signed_in(request), code, period)

@@ -224,6 +224,21 @@ async def departments(
     return DepartmentProgressList(period=period, items=items)
 
 
+async def report_grid(
+    session: AsyncSession, catalogue: Catalogue, period: str
+) -> dict[tuple[str, str], str | None]:
+    """The current report status of every (guideline, responsible department) pair at the period, by
+    their codes in plan order; None where the department has not reported."""
+    statuses = await queries.report_statuses(session, period, list(catalogue.guideline_ids.values()))
+    return {
+        (guideline.code, department.code): statuses.get(
+            (catalogue.guideline_ids[guideline.code], catalogue.department_ids[department.code])
+        )
+        for guideline in catalogue.guidelines.values()
+        for department in guideline.departments
+    }
+
+
 async def timeliness(
     session: AsyncSession,
     catalogue: Catalogue,

@@ -288,7 +288,9 @@ class IndicatorController(Controller):
                 )
             guideline_filter = catalogue.guideline_ids[guideline]
         rows = await queries.list_indicators(
-            session, guideline_filter, department_filter(catalogue, department)
+            session,
+            None if guideline_filter is None else [guideline_filter],
+            department_filter(catalogue, department),
         )
         items = [indicator_public(catalogue, row) for row in rows]
         return IndicatorList(items=items, total=len(items))

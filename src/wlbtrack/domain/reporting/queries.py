@@ -83,6 +83,32 @@ async def current_reports(
     return _reports(catalogue, guideline_id, await session.execute(query))
 
 
+async def period_reports(
+    session: AsyncSession,
+    catalogue: Catalogue,
+    period: str,
+    department_id: int | None = None,
+    statuses: Collection[str] | None = None,
+) -> list[ReportPublic]:
+    """The current reports for a period, optionally of one department and/or with these statuses,
+    in plan order: by guideline, then by department."""
+    query = _filtered(
+        select(REPORT.c.guideline_id).add_columns(*_current(REPORT, REPORT_CONTENT).selected_columns),
+        (REPORT.c.period, period),
+        (REPORT.c.department_id, department_id),
+    )
+    if statuses is not None:
+        query = query.where(REPORT.c.status.in_(statuses))
+    guidelines = {code: position for position, code in enumerate(catalogue.guidelines)}
+    departments = {code: position for position, code in enumerate(catalogue.departments)}
+    reports = [
+        report
+        for guideline_id, *rest in await session.execute(query)
+        for report in _reports(catalogue, guideline_id, [rest])
+    ]
+    return sorted(reports, key=lambda r: (guidelines[r.guideline], departments[r.department]))
+
+
 async def report_history(
     session: AsyncSession,
     catalogue: Catalogue,
@@ -103,6 +129,21 @@ async def current_values(session: AsyncSession, catalogue: Catalogue, indicator_
         _current(VALUE, VALUE_CONTENT).where(VALUE.c.indicator_id == indicator_id).order_by(VALUE.c.period)
     )
     return _values(catalogue, indicator_id, await session.execute(query))
+
+
+async def values_between(
+    session: AsyncSession, indicator_ids: Collection[int], first: str, last: str
+) -> dict[int, dict[str, float]]:
+    """The current value of each of these indicators per period from first to last, where it has one."""
+    if not indicator_ids:
+        return {}
+    query = select(VALUE.c.indicator_id, VALUE.c.period, VALUE.c.value).where(
+        VALUE.c.indicator_id.in_(indicator_ids), VALUE.c.period >= first, VALUE.c.period <= last
+    )
+    values: dict[int, dict[str, float]] = {}
+    for indicator_id, period, value in await session.execute(query):
+        values.setdefault(indicator_id, {})[period] = value
+    return values
 
 
 async def value_history(
@@ -130,14 +171,12 @@ async def indicator_departments(session: AsyncSession, ids: Collection[int]) -> 
 
 
 async def list_indicators(
-    session: AsyncSession, guideline_id: int | None, department_id: int | None
+    session: AsyncSession, guideline_ids: Collection[int] | None, department_id: int | None
 ) -> list[Row[Any]]:
-    """Indicators, optionally of one guideline and/or department, by id."""
-    query = _filtered(
-        select(INDICATOR),
-        (INDICATOR.c.guideline_id, guideline_id),
-        (INDICATOR.c.department_id, department_id),
-    )
+    """Indicators, optionally of some guidelines and/or one department, by id."""
+    query = _filtered(select(INDICATOR), (INDICATOR.c.department_id, department_id))
+    if guideline_ids is not None:
+        query = query.where(INDICATOR.c.guideline_id.in_(guideline_ids))
     return list(await session.execute(query.order_by(INDICATOR.c.id)))
 
 
