@@ -15,9 +15,12 @@ from typing import Annotated, Any
 
 import msgspec
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Float,
+    Integer,
     Numeric,
+    Subquery,
     Table,
     Text,
     case,
@@ -33,7 +36,7 @@ from wlbtrack.db import ReadSession
 from wlbtrack.domain.catalogue.models import CAMPAIGN, DEPARTMENT, DIRECTION, GUIDELINE
 from wlbtrack.domain.catalogue.services import Catalogue
 from wlbtrack.domain.periods.services import Period, PeriodError, PeriodRules
-from wlbtrack.domain.progress.queries import attainment, dialect_of
+from wlbtrack.domain.progress.queries import attainment, dialect_of, numeric_operands
 from wlbtrack.domain.progress.schemas import (
     CURSOR_PATTERN,
     ESCAPED_START,
@@ -164,6 +167,51 @@ def _formatted(
     return select(*formatted).order_by(*values[len(cells) :])
 
 
+def _indicator_cells() -> Subquery:
+    """Per indicator, for the values CSV: its catalogue codes, name, unit, baseline and target as CSV cells,
+    the attainment's NUMERIC operands, and its rank in export order (guideline position, then id).
+    OFFSET 0 keeps PostgreSQL from folding it into the values query, which would compute all of it again
+    for every value."""
+    baseline, target = INDICATOR.c.baseline, INDICATOR.c.target
+    low, span = numeric_operands(baseline, target)
+    return (
+        select(
+            INDICATOR.c.id,
+            INDICATOR.c.guideline_id,
+            INDICATOR.c.department_id,
+            GUIDELINE.c.position,
+            func.row_number().over(order_by=(GUIDELINE.c.position, INDICATOR.c.id)).label("rank"),
+            sql_text(CAMPAIGN.c.code).label("campaign"),
+            sql_text(DIRECTION.c.code).label("direction"),
+            sql_text(GUIDELINE.c.code).label("guideline"),
+            sql_text(DEPARTMENT.c.code).label("department"),
+            sql_text(INDICATOR.c.name).label("name"),
+            sql_text(INDICATOR.c.unit).label("unit"),
+            sql_float(baseline).label("baseline_text"),
+            sql_float(target).label("target_text"),
+            baseline,
+            target,
+            low.label("low"),
+            span.label("span"),
+        )
+        .select_from(INDICATOR)
+        .join(GUIDELINE, GUIDELINE.c.id == INDICATOR.c.guideline_id)
+        .join(DEPARTMENT, DEPARTMENT.c.id == INDICATOR.c.department_id)
+        .join(DIRECTION, DIRECTION.c.id == GUIDELINE.c.direction_id)
+        .join(CAMPAIGN, CAMPAIGN.c.id == DIRECTION.c.campaign_id)
+        .offset(0)
+        .subquery("indicators")
+    )
+
+
+def _sort_key(period: ColumnElement[str], rank: ColumnElement[int]) -> ColumnElement[int]:
+    """(period, rank) as one BIGINT in the same order: the quarter's number (year × 4 + quarter, read from
+    the code's fixed YYYY-Qn shape) above 2³¹, the rank below. PostgreSQL sorts one integer several times
+    faster than a text (compared through the collation) and an integer."""
+    quarter = cast(func.substr(period, 1, 4), Integer) * 4 + cast(func.substr(period, 7, 1), Integer)
+    return cast(quarter, BigInteger) * literal_column("2147483648") + rank
+
+
 class ValuesExport:
     """Current indicator values, ordered by (period, guideline position, indicator id)."""
 
@@ -198,40 +246,53 @@ class ValuesExport:
 
     @staticmethod
     def csv_statement(filters: Filters, after: Key | None) -> Rows:
-        """The rows as CSV cells computed by PostgreSQL: the same rows, order and text as `row` + `_cells`."""
-        value, baseline, target = VALUE.c.value, INDICATOR.c.baseline, INDICATOR.c.target
+        """The rows as CSV cells computed by PostgreSQL: the same rows, order and text as `row` + `_cells`.
+
+        What belongs to an indicator is computed once per indicator (`_indicator_cells`), not per value,
+        and the rows are sorted on one integer (`_sort_key`) instead of (period, guideline position,
+        indicator id): the sort was the largest part of the query.
+        """
+        indicator = _indicator_cells()
+        value = VALUE.c.value
+        operands = (indicator.c.low, indicator.c.span)
         cells: dict[ColumnElement[Any], Format] = {
             VALUE.c.period: None,
-            CAMPAIGN.c.code: sql_text,
-            DIRECTION.c.code: sql_text,
-            GUIDELINE.c.code: sql_text,
-            DEPARTMENT.c.code: sql_text,
-            INDICATOR.c.id: None,
-            INDICATOR.c.name: sql_text,
-            INDICATOR.c.unit: sql_text,
-            baseline: sql_float,
-            target: sql_float,
+            **{
+                indicator.c[name]: None
+                for name in ("campaign", "direction", "guideline", "department", "id", "name", "unit")
+            },
+            indicator.c.baseline_text: None,
+            indicator.c.target_text: None,
             value: sql_float,
-            attainment("postgresql", value, baseline, target): sql_float,
+            attainment("postgresql", value, indicator.c.baseline, indicator.c.target, operands): sql_float,
             VALUE.c.note: sql_text,
             VALUE.c.revision: None,
             VALUE.c.updated_at: sql_timestamp,
         }
-        keys = (VALUE.c.period, GUIDELINE.c.position, INDICATOR.c.id)
-        return _formatted(
-            lambda columns: ValuesExport._narrowed(
-                select(*columns),
-                filters,
+        keys = (_sort_key(VALUE.c.period, indicator.c.rank),)
+
+        def narrowed(columns: Sequence[ColumnElement[Any]]) -> Rows:
+            stmt = (
+                select(*columns)
+                .select_from(VALUE)
+                .join(indicator, indicator.c.id == VALUE.c.indicator_id)
+                .order_by(*keys)
+            )
+            order = (VALUE.c.period, indicator.c.position, indicator.c.id)
+            return _where(
+                stmt,
+                order,
                 after,
-                (DEPARTMENT, DEPARTMENT.c.id == INDICATOR.c.department_id),
-                *CODES,
-            ),
-            cells,
-            keys,
-        )
+                filters,
+                VALUE.c.period,
+                indicator.c.guideline_id,
+                indicator.c.department_id,
+            )
+
+        return _formatted(narrowed, cells, keys)
 
     @staticmethod
-    def _narrowed(stmt: Rows, filters: Filters, after: Key | None, *joins: Join) -> Rows:
+    def _narrowed(stmt: Rows, filters: Filters, after: Key | None) -> Rows:
         order = (VALUE.c.period, GUIDELINE.c.position, INDICATOR.c.id)
         stmt = (
             stmt.select_from(VALUE)
@@ -239,8 +300,6 @@ class ValuesExport:
             .join(GUIDELINE, GUIDELINE.c.id == INDICATOR.c.guideline_id)
             .order_by(*order)
         )
-        for target, on in joins:
-            stmt = stmt.join(target, on)
         return _where(
             stmt,
             order,

@@ -43,17 +43,30 @@ def periods_table(codes: Sequence[str]) -> CTE:
     return values(column("period", String), name="periods").data([(code,) for code in codes]).cte("periods")
 
 
-def attainment(dialect: str, value: Any, baseline: Any, target: Any) -> ColumnElement[float]:
+def numeric_operands(baseline: Any, target: Any) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """The NUMERIC operands of PostgreSQL's attainment: the baseline, and target − baseline."""
+    low = cast(baseline, Numeric)
+    return low, cast(target, Numeric) - low
+
+
+def attainment(
+    dialect: str,
+    value: Any,
+    baseline: Any,
+    target: Any,
+    operands: tuple[ColumnElement[Any], ColumnElement[Any]] | None = None,
+) -> ColumnElement[float]:
     """clamp((value − baseline) / (target − baseline), 0, 1), computed without float overflow or underflow.
 
     The clamped cases are plain comparisons; only a value strictly between baseline and target is
     divided: in NUMERIC on PostgreSQL (which raises on float overflow and underflow; rounded to 17
     places so that the cast back to float cannot underflow), and with every operand halved on SQLite
-    (which never raises; halving keeps the differences finite).
+    (which never raises; halving keeps the differences finite). `operands` are `numeric_operands`
+    computed once per indicator by a caller that joins many values to each indicator.
     """
     if dialect == "postgresql":
-        v, b, t = cast(value, Numeric), cast(baseline, Numeric), cast(target, Numeric)
-        between: ColumnElement[Any] = func.round((v - b) / (t - b), 17)
+        low, span = operands if operands is not None else numeric_operands(baseline, target)
+        between: ColumnElement[Any] = func.round((cast(value, Numeric) - low) / span, 17)
     else:
         between = (value * 0.5 - baseline * 0.5) / (target * 0.5 - baseline * 0.5)
     increasing, decreasing = target > baseline, target < baseline
