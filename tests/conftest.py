@@ -24,9 +24,14 @@ from wlbtrack.models import metadata
 
 TEST_SERVER_URL = os.environ.get("WLBTRACK_TEST_DATABASE_URL")
 
-# Tests that need a service beyond the database under test are collected only where it is configured.
+# Tests that need PostgreSQL, or a service beyond the database under test, are collected only where it is
+# configured.
 collect_ignore = [
-    *([] if TEST_SERVER_URL else ["test_ops_outage_postgres.py", "test_progress_etag_instances.py"]),
+    *(
+        []
+        if TEST_SERVER_URL
+        else ["test_ops_outage_postgres.py", "test_progress_etag_instances.py", "test_export_postgres.py"]
+    ),
     *([] if os.environ.get("WLBTRACK_TEST_REDIS_URL") else ["test_ops_ratelimit_redis.py"]),
 ]
 CATALOGUE_TABLES = {
