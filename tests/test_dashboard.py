@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import TYPE_CHECKING
 
@@ -52,6 +53,17 @@ async def test_viewer_signs_in_and_overview_matches_api(
     assert f"{overall['guidelines_with_data']} / {overall['guidelines_total']}" in page.text
     for campaign in api["campaigns"]:
         assert campaign["name"] in page.text
+
+
+async def test_parallel_pages_of_one_session_all_load(
+    client: httpx.AsyncClient, make_token: MakeToken
+) -> None:
+    """A browser loads pages of one session in parallel; each response stores the session again."""
+    assert (await sign_in(client, await make_token("viewer"))).status_code in (302, 303)
+    pages = await asyncio.gather(
+        *(client.get("/dashboard/departments" if n % 2 else "/dashboard/") for n in range(16))
+    )
+    assert [page.status_code for page in pages] == [200] * 16
 
 
 async def test_bad_token_is_refused_and_post_without_csrf_refused(

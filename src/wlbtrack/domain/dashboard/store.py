@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from litestar.stores.base import Store
-from sqlalchemy import ColumnElement, delete, insert, or_, select, update
+from sqlalchemy import ColumnElement, delete, or_, select, update
 
 from wlbtrack.db import Database
 from wlbtrack.domain.dashboard.models import DashboardSession
-from wlbtrack.lib.tables import table
+from wlbtrack.lib.tables import insert, table
 from wlbtrack.lib.types import utcnow
 
 SESSION = table(DashboardSession)
@@ -35,8 +35,15 @@ class DatabaseStore(Store):
     async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
         data = value.encode("utf-8") if isinstance(value, str) else value
         async with self.database.write_sessions() as session, session.begin():
-            await session.execute(delete(SESSION).where(SESSION.c.key == key))
-            await session.execute(insert(SESSION).values(key=key, data=data, expires_at=_expiry(expires_in)))
+            # one upsert: a delete then an insert lets two requests of one session (a page's parallel
+            # loads) both delete, then collide on the key (a 500 after the response started)
+            statement = insert(session, SESSION).values(key=key, data=data, expires_at=_expiry(expires_in))
+            await session.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["key"],
+                    set_={"data": statement.excluded.data, "expires_at": statement.excluded.expires_at},
+                )
+            )
 
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
         async with self.database.read_sessions() as session:
