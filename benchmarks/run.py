@@ -89,6 +89,7 @@ class Config:
     py_spy: Path | None
     only_import: bool = False
     only_export: bool = False
+    only_dashboard: bool = False
 
 
 @dataclass
@@ -332,13 +333,27 @@ def cpu_meter(ctx: Context, pid: int) -> Iterator[dict[str, float]]:
     result["postgres"] = 100 * postgres_cpu_since(pg) / elapsed
 
 
-def wrk(ctx: Context, name: str, url: str, token: str | None, server_pid: int | None = None) -> LoadRun:
-    """Warm up, then one wrk run (1 thread, --latency, Lua auth script); CPU use of wrk and server."""
+def wrk(
+    ctx: Context,
+    name: str,
+    url: str,
+    token: str | None,
+    server_pid: int | None = None,
+    *,
+    cookie: str | None = None,
+    connections: int | None = None,
+) -> LoadRun:
+    """Warm up, then one wrk run (1 thread, --latency, Lua auth script); CPU use of wrk and server.
+
+    With `cookie` (a signed-in dashboard session) every answer must be 200: a redirect means signed out.
+    """
     config = ctx.config
-    probe(url, {"Authorization": f"Bearer {token}"} if token else {})
-    env = {**os.environ, "WLB_TOKEN": token or ""}
+    connections = connections or config.connections
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    probe(url, {**headers, **({"Cookie": cookie} if cookie else {})})
+    env = {**os.environ, "WLB_TOKEN": token or "", "WLB_COOKIE": cookie or ""}
     script = str(HERE / "wrk" / "auth.lua")
-    base = ["wrk", "-t1", f"-c{config.connections}", "--latency", "-s", script]
+    base = ["wrk", "-t1", f"-c{connections}", "--latency", "-s", script]
     subprocess.run([*base, f"-d{round(config.warmup)}s", url], env=env, capture_output=True, check=True)
     pid = server_pid or ctx.server_pid
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -370,12 +385,14 @@ def wrk(ctx: Context, name: str, url: str, token: str | None, server_pid: int | 
         server_cpu=100 * server_cpu / elapsed,
         server_wait=100 * waited / elapsed,
         postgres_cpu=100 * pg_cpu / elapsed,
-        note=f"wrk -t1 -c{config.connections} -d{round(config.duration)}s; {statuses}",
+        note=f"wrk -t1 -c{connections} -d{round(config.duration)}s; {statuses}",
     )
     ctx.runs.append(run)
     ctx.log(f"{name}: {run.rps:.0f} req/s, p50 {run.p50_ms:.2f} ms, p99 {run.p99_ms:.2f} ms, errors {errors}")
     if errors:
         raise RuntimeError(f"{name}: {errors} failed requests (statuses {statuses}; wrk {data})")
+    if cookie and set(data["statuses"]) != {"200"}:
+        raise RuntimeError(f"{name}: not every answer was 200 (statuses {statuses})")
     return run
 
 
@@ -658,6 +675,70 @@ def measure_campaign_1x(ctx: Context) -> list[Row]:
         for _ in range(ctx.config.rounds)
     ]
     return []
+
+
+DASHBOARD_TARGETS = [
+    "15a. /dashboard/ overview rps ≥ 0.3 × GET /api/v1/progress for the same period and data (same run)",
+    "15b. overview p50 server time < 50 ms with 40 quarters of history",
+]
+
+
+def dashboard_cookie(ctx: Context) -> str:
+    """A signed-in dashboard session as a Cookie header: the login form's CSRF token (cookie and hidden
+    field), then POST /dashboard/login with the viewer token, as a browser signs in."""
+    with httpx.Client(base_url=ctx.base_url, timeout=60) as client:
+        form = client.get("/dashboard/login")
+        if form.status_code in (404, 405):
+            raise NotAvailable(f"{form.status_code} from GET /dashboard/login")
+        form.raise_for_status()
+        found = re.search(r'name="_csrf_token" value="([^"]+)"', form.text)
+        if found is None:
+            raise RuntimeError("the login form has no _csrf_token field")
+        answer = client.post(
+            "/dashboard/login", data={"token": ctx.tokens["viewer"], "_csrf_token": found.group(1)}
+        )
+        if not answer.is_redirect or answer.headers.get("location") != "/dashboard/":
+            raise RuntimeError(f"dashboard login: {answer.status_code} {answer.text[:300]}")
+        return "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+
+
+def measure_dashboard(ctx: Context) -> list[Row]:
+    """Targets 15a and 15b: the overview page (signed in by its session cookie) vs GET /api/v1/progress for
+    the same period, alternating for --rounds rounds; then the overview alone on one connection, whose
+    p50 is the server's time per page without queueing behind other requests."""
+    if ctx.plan is None:
+        raise NotAvailable("no history loaded")
+    last = history.periods(ctx.config.first_fiscal_year, ctx.config.years)[-1]
+    overview = f"{ctx.base_url}/dashboard/?period={last}"
+    cookie = dashboard_cookie(ctx)
+    pages, apis = [], []
+    for _ in range(ctx.config.rounds):
+        pages.append(wrk(ctx, "GET /dashboard/ (overview)", overview, None, cookie=cookie))
+        apis.append(
+            wrk(
+                ctx,
+                "GET /api/v1/progress (overview's period)",
+                progress_urls(ctx)["progress"],
+                ctx.tokens["viewer"],
+            )
+        )
+    alone = [
+        wrk(ctx, "GET /dashboard/ (overview), one connection", overview, None, cookie=cookie, connections=1)
+        for _ in range(ctx.config.rounds)
+    ]
+    quickest = min(alone, key=lambda run: run.p50_ms)
+    every = ", ".join(f"{run.p50_ms:.1f}" for run in alone)
+    periods = ctx.config.years * 4
+    return [
+        ratio_row(DASHBOARD_TARGETS[0], best(pages).rps, best(apis).rps, 0.3, "rps", True),
+        Row(
+            DASHBOARD_TARGETS[1],
+            f"p50 {quickest.p50_ms:.1f} ms on one connection, {periods} quarters of history; "
+            f"every round: {every} ms",
+            f"{quickest.p50_ms:.1f} < 50 ms" + ("" if periods >= 40 else f"; only {periods} quarters"),
+            "pass" if quickest.p50_ms < 50 and periods >= 40 else "FAIL",
+        ),
+    ]
 
 
 @contextmanager
@@ -1127,6 +1208,11 @@ def parse_args(argv: list[str] | None = None) -> Config:
     parser.add_argument(
         "--only-export", action="store_true", help="set up, then run targets 5 and 13.7 (CSV export) alone"
     )
+    parser.add_argument(
+        "--only-dashboard",
+        action="store_true",
+        help="set up and load the 1× history, then run targets 15a and 15b (dashboard overview) alone",
+    )
     args = parser.parse_args(argv)
     quick = args.quick
     return Config(
@@ -1149,6 +1235,7 @@ def parse_args(argv: list[str] | None = None) -> Config:
         py_spy=args.py_spy,
         only_import=args.only_import,
         only_export=args.only_export,
+        only_dashboard=args.only_dashboard,
     )
 
 
@@ -1166,6 +1253,7 @@ def run_steps(ctx: Context) -> None:
         ctx.log(f"history load failed: {type(exc).__name__}: {exc}")
     step(ctx, history_targets, lambda: measure_progress_1x(ctx))
     step(ctx, [], lambda: measure_campaign_1x(ctx))
+    step(ctx, DASHBOARD_TARGETS, lambda: measure_dashboard(ctx))
     step(ctx, [SINGLE_FLIGHT_TARGET], lambda: measure_single_flight(ctx))
     step(
         ctx,
@@ -1199,6 +1287,9 @@ def main() -> None:
             elif config.only_export:
                 load_base_history(ctx)
                 step(ctx, EXPORT_TARGETS, lambda: measure_export(ctx))
+            elif config.only_dashboard:
+                load_base_history(ctx)
+                step(ctx, DASHBOARD_TARGETS, lambda: measure_dashboard(ctx))
             else:
                 run_steps(ctx)
         finally:

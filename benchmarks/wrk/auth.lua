@@ -1,8 +1,12 @@
--- wrk script: adds "Authorization: Bearer $WLB_TOKEN" (when set), counts response statuses, and
--- prints one JSON summary line (latencies in µs from wrk's own histogram).
+-- wrk script: adds "Authorization: Bearer $WLB_TOKEN" and "Cookie: $WLB_COOKIE" (each when set), counts
+-- response statuses, and prints one JSON summary line (latencies in µs from wrk's own histogram).
 local token = os.getenv("WLB_TOKEN")
 if token ~= nil and token ~= "" then
   wrk.headers["Authorization"] = "Bearer " .. token
+end
+local cookie = os.getenv("WLB_COOKIE")
+if cookie ~= nil and cookie ~= "" then
+  wrk.headers["Cookie"] = cookie
 end
 
 local threads = {}
