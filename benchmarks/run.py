@@ -884,6 +884,7 @@ def measure_submissions(ctx: Context) -> list[Row]:
     return [row]
 
 
+EXPORT_RUNS = 3  # streamed exports, and COPYs of the plain table; the best of each is compared
 COPY_TARGET = "13.7 CSV export rows/s ≥ 0.25 × asyncpg COPY of the same rows from a plain table"
 EXPORT_TARGETS = [
     "5a. CSV export ≥ 50,000 rows/s",
@@ -908,7 +909,7 @@ PLAIN_EXPORT = """
 
 
 async def plain_copy_rate(dsn: str) -> tuple[int, float]:
-    """Rows and the best rows/s of three asyncpg COPYs (CSV) of the export's rows kept in a plain table."""
+    """Rows and the best rows/s of EXPORT_RUNS asyncpg COPYs (CSV) of the export's rows in a plain table."""
     connection = await asyncpg.connect(dsn)
     try:
         await connection.execute(PLAIN_EXPORT)
@@ -920,13 +921,61 @@ async def plain_copy_rate(dsn: str) -> tuple[int, float]:
             size += len(chunk)
 
         times = []
-        for _ in range(3):
+        for _ in range(EXPORT_RUNS):
             start = time.perf_counter()
             await connection.copy_from_query("SELECT * FROM export_plain", output=sink, format="csv")
             times.append(time.perf_counter() - start)
     finally:
         await connection.close()
     return rows, rows / min(times)
+
+
+@dataclass
+class ExportRun:
+    """One streamed CSV export: rows, size, time to the last byte, the worker's RSS and CPU use."""
+
+    records: int
+    megabytes: float
+    elapsed: float
+    first_byte: float
+    baseline: float
+    peak: float
+    samples: int
+    server_cpu: float
+    postgres_cpu: float
+
+    @property
+    def rate(self) -> float:
+        """Rows per second to the last byte."""
+        return self.records / self.elapsed
+
+
+def stream_export(ctx: Context, client: httpx.Client, url: str) -> ExportRun:
+    """Stream one export while sampling the worker's RSS; rows are counted by parsing the CSV."""
+    chunks: list[bytes] = []
+    with RssSampler(ctx.server_pid) as sampler, cpu_meter(ctx, ctx.server_pid) as cpu:
+        start = time.perf_counter()
+        first_byte = None
+        with client.stream("GET", url) as response:
+            if response.status_code != 200:
+                raise RuntimeError(f"export: {response.status_code} {response.read()[:300]!r}")
+            for chunk in response.iter_raw():
+                first_byte = first_byte or time.perf_counter() - start
+                chunks.append(chunk)
+        elapsed = time.perf_counter() - start
+    body = b"".join(chunks)
+    records = sum(1 for _ in csv.reader(io.StringIO(body.decode("utf-8-sig")))) - 1
+    return ExportRun(
+        records=records,
+        megabytes=len(body) / 1e6,
+        elapsed=elapsed,
+        first_byte=first_byte or 0.0,
+        baseline=sampler.baseline,
+        peak=sampler.peak,
+        samples=len(sampler.samples),
+        server_cpu=cpu["server"],
+        postgres_cpu=cpu["postgres"],
+    )
 
 
 def measure_export(ctx: Context) -> list[Row]:
@@ -940,48 +989,41 @@ def measure_export(ctx: Context) -> list[Row]:
         f"with its current values ({time.perf_counter() - start:.0f} s)"
     )
     ctx.log(str(ctx.facts["export rows"]))
-    chunks: list[bytes] = []
     with httpx.Client(headers=auth(ctx, "viewer"), timeout=600) as client:
         client.get(f"{ctx.base_url}/api/v1/export/values?format=csv&from=2010-Q1&to=2010-Q1")
-        time.sleep(0.5)
-        with RssSampler(ctx.server_pid) as sampler, cpu_meter(ctx, ctx.server_pid) as cpu:
-            start = time.perf_counter()
-            first_byte = None
-            with client.stream("GET", url) as response:
-                if response.status_code != 200:
-                    raise RuntimeError(f"export: {response.status_code} {response.read()[:300]!r}")
-                for chunk in response.iter_raw():
-                    first_byte = first_byte or time.perf_counter() - start
-                    chunks.append(chunk)
-            elapsed = time.perf_counter() - start
-    text = b"".join(chunks).decode("utf-8-sig")
-    records = sum(1 for _ in csv.reader(io.StringIO(text))) - 1
-    growth = sampler.peak - sampler.baseline
-    rate = records / elapsed
-    ctx.facts["export"] = (
-        f"{records:,} CSV rows, {len(text.encode()) / 1e6:.1f} MB in {elapsed:.2f} s "
-        f"(first byte {first_byte or 0:.2f} s); "
-        f"worker RSS {sampler.baseline:.0f} → peak {sampler.peak:.0f} MB ({len(sampler.samples)} samples); "
-        f"server CPU {cpu['server']:.0f} %, PostgreSQL CPU {cpu['postgres']:.0f} %"
+        runs = []
+        for _ in range(EXPORT_RUNS):  # as many as the COPY reference, whose best run is kept
+            time.sleep(0.5)
+            runs.append(stream_export(ctx, client, url))
+    run = max(runs, key=lambda run: run.rate)
+    records, elapsed, rate = run.records, run.elapsed, run.rate
+    ctx.facts["export"] = "; ".join(
+        f"run {number}: {run.records:,} CSV rows, {run.megabytes:.1f} MB in {run.elapsed:.2f} s "
+        f"= {run.rate:,.0f} rows/s (first byte {run.first_byte:.2f} s); "
+        f"worker RSS {run.baseline:.0f} → peak {run.peak:.0f} MB ({run.samples} samples); "
+        f"server CPU {run.server_cpu:.0f} %, PostgreSQL CPU {run.postgres_cpu:.0f} %"
+        for number, run in enumerate(runs, 1)
     )
     ctx.log(str(ctx.facts["export"]))
+    heaviest = max(runs, key=lambda run: run.peak - run.baseline)
+    growth = heaviest.peak - heaviest.baseline
     rows = [
         Row(
             "5a. CSV export ≥ 50,000 rows/s",
-            f"{records:,} rows in {elapsed:.2f} s = {rate:,.0f} rows/s",
+            f"{records:,} rows in {elapsed:.2f} s = {rate:,.0f} rows/s (best of {len(runs)})",
             f"{rate / 50_000:.2f} ≥ 1 (×50,000 rows/s)" + ("" if records >= 100_000 else "; < 100,000 rows"),
             "pass" if rate >= 50_000 and records >= 100_000 else "FAIL",
         ),
         Row(
             "5b. worker RSS growth during export < 50 MB",
-            f"{sampler.baseline:.1f} → {sampler.peak:.1f} MB",
+            f"{heaviest.baseline:.1f} → {heaviest.peak:.1f} MB (the largest growth of {len(runs)} runs)",
             f"+{growth:.1f} MB < 50 MB",
             "pass" if growth < 50 else "FAIL",
         ),
     ]
     plain_rows, plain_rate = asyncio.run(plain_copy_rate(ctx.dsn))
     ctx.facts["export COPY reference"] = (
-        f"asyncpg copy_from_query of {plain_rows:,} rows from a plain table (best of 3): "
+        f"asyncpg copy_from_query of {plain_rows:,} rows from a plain table (best of {EXPORT_RUNS}): "
         f"{plain_rate:,.0f} rows/s"
     )
     ctx.log(str(ctx.facts["export COPY reference"]))
