@@ -12,6 +12,7 @@ WLBTRACK_BROWSER_TESTS=required (as in .ci/run), where that is a failure.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -223,13 +224,95 @@ async def test_a_department_user_lands_on_their_department(
     children = next(item for item in departments["items"] if item["code"] == "children")
     assert children["name"] in await visit.page.content()
     await visit.check("department")
+    async with visit.page.expect_download() as started:
+        await visit.page.get_by_role("link", name="入力用ブック（Excel）をダウンロード").click()
+    download = await started.value
+    assert download.suggested_filename == f"wlbtrack_children_{departments['period']}.xlsx"
 
 
-async def test_the_departments_page(visit: Visit, make_token: MakeToken) -> None:
+async def test_the_departments_page_shows_the_apis_counts(
+    visit: Visit, api: Api, make_token: MakeToken, make_client: MakeClient
+) -> None:
+    await build_fixture(await api("admin"), make_client)
     await visit.sign_in(await make_token("viewer"))
     await visit.open("/dashboard/departments?period=2025-Q1")
-    assert visit.path() == "/dashboard/departments?period=2025-Q1"
     await visit.check("departments")
+    body = (
+        await (await api("viewer")).get("/api/v1/progress/departments", params={"period": "2025-Q1"})
+    ).json()
+    for item in body["items"]:
+        text = await row_text(visit.page, item["name"])
+        assert f"{item['expected']}" in text
+        assert f"{item['received']}" in text
+
+
+async def test_the_period_selector_changes_the_numbers(
+    visit: Visit, api: Api, make_token: MakeToken, make_client: MakeClient
+) -> None:
+    await build_fixture(await api("admin"), make_client)
+    viewer = await api("viewer")
+    await visit.sign_in(await make_token("viewer"))
+    await visit.open("/dashboard/?period=2025-Q1")
+    shown = {}
+    for period in ("2025-Q1", "2025-Q3"):
+        if period != "2025-Q1":
+            await visit.page.get_by_label("期間").select_option(period)
+            await visit.page.get_by_role("button", name="表示").click()
+            await visit.page.wait_for_load_state()
+        assert visit.path().endswith(f"?period={period}")
+        year, quarter = period.split("-Q")
+        label = f"{year}年度 第{quarter}四半期"
+        assert await visit.page.get_by_role("heading", level=1).filter(has_text=label).is_visible()
+        overall = (await viewer.get("/api/v1/progress", params={"period": period})).json()["overall"]
+        shown[period] = percent(overall["progress"])
+        assert shown[period] in await row_text(visit.page, "計画全体")
+    assert shown["2025-Q1"] != shown["2025-Q3"]
+
+
+async def test_the_attention_list_shows_a_report_posted_as_delayed(
+    visit: Visit, api: Api, make_token: MakeToken
+) -> None:
+    children = await api("department", department="children")
+    summary = "保育園の延長保育の拡充が遅れている。" * 6  # longer than the 80 characters shown
+    posted = await children.post(
+        "/api/v1/guidelines/1.3.1/reports",
+        json={"period": "2025-Q1", "status": "delayed", "summary": summary},
+    )
+    assert posted.status_code == 201, posted.text
+    await visit.sign_in(await make_token("viewer"))
+    await visit.open("/dashboard/?period=2025-Q1")
+    attention = visit.page.get_by_role("table", name="進捗報告が要注意または遅延")
+    row = attention.get_by_role("row").filter(has=visit.page.get_by_role("rowheader", name="1.3.1"))
+    text = await row.inner_text()
+    assert "遅延" in text
+    name = (await (await api("viewer")).get("/api/v1/departments/children")).json()["name"]
+    assert name in text
+    assert summary[:80] in text
+    assert summary[:81] not in text
+    await row.get_by_role("link", name="1.3.1").click()
+    await visit.page.wait_for_load_state()
+    assert visit.path() == "/dashboard/guidelines/1.3.1?period=2025-Q1"
+
+
+async def test_click_through_campaign_to_guideline_and_back(
+    visit: Visit, api: Api, make_token: MakeToken, make_client: MakeClient
+) -> None:
+    await build_fixture(await api("admin"), make_client)
+    campaign = (await (await api("viewer")).get("/api/v1/campaigns/1")).json()
+    await visit.sign_in(await make_token("viewer"))
+    await visit.open("/dashboard/?period=2025-Q1")
+    await visit.page.get_by_role("main").get_by_role("link", name=campaign["name"], exact=True).click()
+    await visit.page.wait_for_load_state()
+    assert visit.path() == "/dashboard/campaigns/1?period=2025-Q1"
+    assert await visit.page.get_by_role("heading", level=1).filter(has_text=campaign["name"]).is_visible()
+    await visit.check("campaign")
+    await visit.page.get_by_role("link", name="1.1.1", exact=True).first.click()
+    await visit.page.wait_for_load_state()
+    assert visit.path() == "/dashboard/guidelines/1.1.1?period=2025-Q1"
+    assert await visit.page.get_by_role("heading", name="目安 1.1.1").is_visible()
+    await visit.check("guideline")
+    await visit.page.go_back()
+    assert visit.path() == "/dashboard/campaigns/1?period=2025-Q1"
 
 
 async def test_an_unknown_page_is_a_japanese_error_page(visit: Visit, make_token: MakeToken) -> None:
@@ -280,3 +363,28 @@ async def test_no_request_leaves_the_services_origin(visit: Visit, make_token: M
     origins = {f"{urlsplit(url).scheme}://{urlsplit(url).netloc}" for url in visit.requests}
     assert origins == {visit.origin}
     assert len(visit.requests) >= 4
+
+
+async def test_the_overview_and_a_campaign_print_on_a4_portrait(
+    visit: Visit, api: Api, make_token: MakeToken, make_client: MakeClient
+) -> None:
+    await build_fixture(await api("admin"), make_client)
+    await visit.sign_in(await make_token("viewer"))
+    for path, name in (
+        ("/dashboard/?period=2025-Q1", "overview"),
+        ("/dashboard/campaigns/1?period=2025-Q1", "campaign"),
+    ):
+        await visit.open(path)
+        await visit.page.emulate_media(media="print")
+        assert not await visit.page.get_by_role(
+            "navigation"
+        ).is_visible()  # no nav, selector or logout on paper
+        assert not await visit.page.get_by_role("button", name="ログアウト").is_visible()
+        assert await visit.page.get_by_role("heading", level=1).is_visible()
+        pdf = await visit.page.pdf(prefer_css_page_size=True, print_background=True)
+        (visit.screenshots / f"{name}.pdf").write_bytes(pdf)
+        boxes = re.findall(rb"/MediaBox \[0 0 ([0-9.]+) ([0-9.]+)\]", pdf)
+        assert boxes, "the PDF has no pages"
+        for width, height in boxes:  # A4 portrait: 210 × 297 mm, 595 × 842 points
+            assert (round(float(width)), round(float(height))) == (595, 842)
+        await visit.page.emulate_media(media="screen")

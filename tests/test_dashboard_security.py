@@ -129,7 +129,7 @@ async def test_dashboard_errors_are_japanese_pages(
     assert response.status_code == status
     assert response.headers["content-type"].startswith("text/html")
     assert '<html lang="ja">' in response.text
-    assert f"<h2>{heading}</h2>" in response.text
+    assert f"<h1>{heading}</h1>" in response.text
     assert response.headers["content-security-policy"] == DASHBOARD_CSP
 
 
@@ -147,7 +147,7 @@ async def test_an_unknown_department_is_a_404_page(client: httpx.AsyncClient, ma
     await sign_in(client, await make_token("viewer"))
     response = await client.get("/dashboard/departments/no-such-department")
     assert response.status_code == 404
-    assert "<h2>ページが見つかりません</h2>" in response.text
+    assert "<h1>ページが見つかりません</h1>" in response.text
 
 
 async def test_api_errors_stay_problem_documents(

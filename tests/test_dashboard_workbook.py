@@ -58,7 +58,7 @@ async def test_a_department_user_may_not_download_another_departments(
     response = await client.get("/dashboard/departments/health-welfare/workbook")
     assert response.status_code == 403
     assert response.headers["content-type"].startswith("text/html")
-    assert "<h2>この操作はできません</h2>" in response.text
+    assert "<h1>この操作はできません</h1>" in response.text
 
 
 @pytest.mark.parametrize("role", ["viewer", "admin"])
@@ -79,7 +79,7 @@ async def test_unknown_departments_and_bad_periods_are_error_pages(
     await sign_in(client, await make_token("viewer"))
     unknown = await client.get("/dashboard/departments/nowhere/workbook")
     assert unknown.status_code == 404
-    assert "<h2>ページが見つかりません</h2>" in unknown.text
+    assert "<h1>ページが見つかりません</h1>" in unknown.text
     malformed = await client.get("/dashboard/departments/children/workbook", params={"period": "2026-Q5"})
     assert malformed.status_code == 400
     assert malformed.headers["content-type"].startswith("text/html")
