@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
@@ -98,49 +99,57 @@ async def _claim(
     return record_id
 
 
-async def idempotent(
-    session: WriteSession,
-    request: Request[Any, Any, Any],
-    token_id: int,
-    key: str | None,
-    body: msgspec.Struct | None,
-    response_type: type[S],
-    status_code: int,
-    write: Callable[[], Awaitable[S]],
-    stored: Callable[[S], S] | None = None,
-) -> Response[S]:
-    """Run `write` in the caller's transaction, or replay the response the token stored under `key`.
+@dataclass(frozen=True)
+class IdempotentWrite:
+    """A write request: its write session, and the Idempotency-Key (if any) the token sent."""
 
-    `stored` transforms the response before it is kept (e.g. to drop a secret).
-    """
-    if key is None:
-        return Response(await write(), status_code=status_code)
-    if not 1 <= len(key) <= MAX_KEY_LENGTH:
-        raise ProblemError(400, Msg("must be 1–{max} characters", max=MAX_KEY_LENGTH), field=HEADER)
-    if not _PRINTABLE_ASCII.fullmatch(key):
-        raise ProblemError(400, Msg("must be printable ASCII characters"), field=HEADER)
-    request_hash = fingerprint(request, body)
-    record_id = await _claim(session, token_id, key, request, request_hash)
-    if record_id is None:
-        record = (
-            await session.execute(
-                select(RECORD.c.request_hash, RECORD.c.status_code, RECORD.c.response_body).where(
-                    RECORD.c.token_id == token_id, RECORD.c.key == key
+    request: Request[Any, Any, Any]
+    session: WriteSession
+    token_id: int
+    idempotency_key: str | None
+
+    async def commit(
+        self,
+        body: msgspec.Struct | None,
+        response_type: type[S],
+        status_code: int,
+        write: Callable[[], Awaitable[S]],
+        stored: Callable[[S], S] | None = None,
+    ) -> Response[S]:
+        """Run `write` in one transaction, or replay the response the token stored under its key.
+
+        `stored` transforms the response before it is kept (e.g. to drop a secret).
+        """
+        key, session, token_id = self.idempotency_key, self.session, self.token_id
+        async with session.begin():
+            if key is None:
+                return Response(await write(), status_code=status_code)
+            if not 1 <= len(key) <= MAX_KEY_LENGTH:
+                raise ProblemError(400, Msg("must be 1–{max} characters", max=MAX_KEY_LENGTH), field=HEADER)
+            if not _PRINTABLE_ASCII.fullmatch(key):
+                raise ProblemError(400, Msg("must be printable ASCII characters"), field=HEADER)
+            request_hash = fingerprint(self.request, body)
+            record_id = await _claim(session, token_id, key, self.request, request_hash)
+            if record_id is None:
+                record = (
+                    await session.execute(
+                        select(RECORD.c.request_hash, RECORD.c.status_code, RECORD.c.response_body).where(
+                            RECORD.c.token_id == token_id, RECORD.c.key == key
+                        )
+                    )
+                ).one()
+                if record.request_hash != request_hash:
+                    raise ProblemError(422, Msg("this key was used for a different request"), field=HEADER)
+                return Response(
+                    msgspec.json.decode(record.response_body, type=response_type),
+                    status_code=record.status_code,
+                    headers={"Idempotent-Replayed": "true"},
                 )
+            result = await write()
+            kept = stored(result) if stored is not None else result
+            await session.execute(
+                update(RECORD)
+                .where(RECORD.c.id == record_id)
+                .values(status_code=status_code, response_body=msgspec.json.encode(kept))
             )
-        ).one()
-        if record.request_hash != request_hash:
-            raise ProblemError(422, Msg("this key was used for a different request"), field=HEADER)
-        return Response(
-            msgspec.json.decode(record.response_body, type=response_type),
-            status_code=record.status_code,
-            headers={"Idempotent-Replayed": "true"},
-        )
-    result = await write()
-    kept = stored(result) if stored is not None else result
-    await session.execute(
-        update(RECORD)
-        .where(RECORD.c.id == record_id)
-        .values(status_code=status_code, response_body=msgspec.json.encode(kept))
-    )
-    return Response(result, status_code=status_code)
+            return Response(result, status_code=status_code)

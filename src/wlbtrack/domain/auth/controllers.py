@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
-from litestar import Controller, Request, Response, delete, get, post
+from litestar import Controller, Response, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
@@ -13,16 +11,16 @@ from wlbtrack.db import ReadSession, WriteSession
 from wlbtrack.domain.auth.guards import admin_only
 from wlbtrack.domain.auth.schemas import TokenCreated, TokenIn, TokenList
 from wlbtrack.domain.auth.services import (
-    Principal,
+    WRITE_CONTEXT,
     TokenCache,
     TokenError,
+    WriteContextDep,
     create_token,
     list_tokens,
     revoke_token,
 )
 from wlbtrack.lib.errors import ProblemError
 from wlbtrack.lib.i18n import Msg
-from wlbtrack.lib.idempotency import IdempotencyKey, idempotent
 from wlbtrack.lib.integers import RowId
 from wlbtrack.lib.responses import errors, linked
 from wlbtrack.lib.validation import MAX_ROW_ID, StrictBody
@@ -34,6 +32,7 @@ class TokenController(Controller):
     path = "/tokens"
     tags = ("tokens",)
     guards = [admin_only]  # noqa: RUF012  (Litestar's layer attribute)
+    dependencies = WRITE_CONTEXT
 
     @post(
         "/",
@@ -45,12 +44,7 @@ class TokenController(Controller):
         return_dto=None,
     )
     async def create_api_token(
-        self,
-        request: Request[Any, Any, Any],
-        data: JSONBody[TokenIn],
-        principal: NamedDependency[Principal],
-        write_session: NamedDependency[WriteSession],
-        idempotency_key: IdempotencyKey = None,
+        self, data: JSONBody[TokenIn], context: WriteContextDep
     ) -> Response[TokenCreated]:
         """A new token with a role (`admin`, `department`, `viewer`), a department and a label.
 
@@ -60,23 +54,18 @@ class TokenController(Controller):
 
         async def write() -> TokenCreated:
             try:
-                _, created = await create_token(write_session, data.role, data.department, data.label)
+                _, created = await create_token(context.session, data.role, data.department, data.label)
             except TokenError as exc:
                 raise ProblemError(422, exc.message, field=exc.field) from exc
             return created
 
-        async with write_session.begin():
-            return await idempotent(
-                write_session,
-                request,
-                principal.token_id,
-                idempotency_key,
-                data,
-                TokenCreated,
-                201,
-                write,
-                stored=lambda created: msgspec.structs.replace(created, token=None),
-            )
+        return await context.commit(
+            data,
+            TokenCreated,
+            201,
+            write,
+            stored=lambda created: msgspec.structs.replace(created, token=None),
+        )
 
     @get("/", summary="List API tokens", responses=errors(403))
     async def list_api_tokens(self, session: NamedDependency[ReadSession]) -> TokenList:

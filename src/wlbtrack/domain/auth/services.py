@@ -7,7 +7,10 @@ import hashlib
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
+from litestar import Request
+from litestar.di import NamedDependency, Provide
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -18,6 +21,7 @@ from wlbtrack.domain.catalogue.models import DEPARTMENT
 from wlbtrack.lib.clock import Clock
 from wlbtrack.lib.errors import one_of
 from wlbtrack.lib.i18n import Msg
+from wlbtrack.lib.idempotency import IdempotencyKey, IdempotentWrite
 from wlbtrack.lib.tables import table
 from wlbtrack.lib.types import utcnow
 
@@ -37,6 +41,29 @@ class Principal:
     @property
     def can_write(self) -> bool:
         return self.role in (Role.ADMIN, Role.DEPARTMENT)
+
+
+@dataclass(frozen=True)
+class WriteContext(IdempotentWrite):
+    """What every idempotent write handler shares: the request, who writes, the write session, the key."""
+
+    principal: Principal
+
+
+def provide_write_context(
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    write_session: NamedDependency[WriteSession],
+    idempotency_key: IdempotencyKey = None,
+) -> WriteContext:
+    """The write context of a request; the Idempotency-Key header is documented on each handler using it."""
+    return WriteContext(request, write_session, principal.token_id, idempotency_key, principal)
+
+
+# a controller's `dependencies` for handlers that take `context: WriteContextDep` (last, so that the
+# Idempotency-Key header comes after the handler's own parameters in the OpenAPI document)
+WRITE_CONTEXT = {"context": Provide(provide_write_context, sync_to_thread=False)}
+WriteContextDep = NamedDependency[WriteContext]
 
 
 class TokenError(ValueError):

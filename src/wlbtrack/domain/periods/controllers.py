@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-import msgspec
 from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, QueryParameter
 
 from wlbtrack.config import FISCAL_YEARS
-from wlbtrack.db import ReadSession, WriteSession
+from wlbtrack.db import ReadSession
 from wlbtrack.domain.auth.guards import admin_only
-from wlbtrack.domain.auth.services import Principal
+from wlbtrack.domain.auth.services import WRITE_CONTEXT, WriteContextDep
 from wlbtrack.domain.periods.schemas import DeadlineIn, PeriodList, PeriodPath, PeriodPublic
 from wlbtrack.domain.periods.services import (
     Period,
@@ -24,7 +22,6 @@ from wlbtrack.domain.periods.services import (
     reopen_period,
     set_deadline,
 )
-from wlbtrack.lib.idempotency import IdempotencyKey, idempotent
 from wlbtrack.lib.integers import require_ascii_digits
 from wlbtrack.lib.responses import errors
 from wlbtrack.lib.validation import StrictBody
@@ -40,6 +37,7 @@ FiscalYear = Annotated[
     ),
 ]
 CHANGE_ERRORS = errors(403, 404, 409, 422)
+PeriodsDep = NamedDependency[PeriodRules]
 
 
 class PeriodController(Controller):
@@ -47,13 +45,14 @@ class PeriodController(Controller):
 
     path = "/periods"
     tags = ("periods",)
+    dependencies = WRITE_CONTEXT
 
     @get("/", summary="List fiscal quarters", responses=errors(422))
     async def list_periods(
         self,
         request: Request[Any, Any, Any],
         session: NamedDependency[ReadSession],
-        periods: NamedDependency[PeriodRules],
+        periods: PeriodsDep,
         fiscal_year: FiscalYear = None,
     ) -> PeriodList:
         """The four quarters of `fiscal_year`; without it, every quarter from the plan's first fiscal year
@@ -69,10 +68,7 @@ class PeriodController(Controller):
 
     @get("/{code:str}", summary="Get a fiscal quarter", responses=errors(404, 422))
     async def get_period(
-        self,
-        code: PeriodPath,
-        session: NamedDependency[ReadSession],
-        periods: NamedDependency[PeriodRules],
+        self, code: PeriodPath, session: NamedDependency[ReadSession], periods: PeriodsDep
     ) -> PeriodPublic:
         """One quarter with its dates, Japanese label and open/closed state."""
         return (await describe(session, periods, [periods.in_path("code", code)]))[0]
@@ -85,22 +81,15 @@ class PeriodController(Controller):
         responses=CHANGE_ERRORS,
     )
     async def close(
-        self,
-        request: Request[Any, Any, Any],
-        code: PeriodPath,
-        principal: NamedDependency[Principal],
-        periods: NamedDependency[PeriodRules],
-        write_session: NamedDependency[WriteSession],
-        idempotency_key: IdempotencyKey = None,
+        self, code: PeriodPath, periods: PeriodsDep, context: WriteContextDep
     ) -> Response[PeriodPublic]:
         """Writes into a closed period get 409 until it is reopened; closing twice changes nothing."""
         period = periods.in_path("code", code)
-        return await _change(
-            request,
-            principal,
-            write_session,
-            idempotency_key,
-            lambda: close_period(write_session, periods, period, principal.label),
+        return await context.commit(
+            None,
+            PeriodPublic,
+            200,
+            lambda: close_period(context.session, periods, period, context.principal.label),
         )
 
     @post(
@@ -111,22 +100,12 @@ class PeriodController(Controller):
         responses=CHANGE_ERRORS,
     )
     async def reopen(
-        self,
-        request: Request[Any, Any, Any],
-        code: PeriodPath,
-        principal: NamedDependency[Principal],
-        periods: NamedDependency[PeriodRules],
-        write_session: NamedDependency[WriteSession],
-        idempotency_key: IdempotencyKey = None,
+        self, code: PeriodPath, periods: PeriodsDep, context: WriteContextDep
     ) -> Response[PeriodPublic]:
         """The period accepts writes again; reopening an open period changes nothing."""
         period = periods.in_path("code", code)
-        return await _change(
-            request,
-            principal,
-            write_session,
-            idempotency_key,
-            lambda: reopen_period(write_session, periods, period),
+        return await context.commit(
+            None, PeriodPublic, 200, lambda: reopen_period(context.session, periods, period)
         )
 
     @put(
@@ -139,38 +118,14 @@ class PeriodController(Controller):
         return_dto=None,
     )
     async def set_deadline(
-        self,
-        request: Request[Any, Any, Any],
-        code: PeriodPath,
-        data: JSONBody[DeadlineIn],
-        principal: NamedDependency[Principal],
-        periods: NamedDependency[PeriodRules],
-        write_session: NamedDependency[WriteSession],
-        idempotency_key: IdempotencyKey = None,
+        self, code: PeriodPath, data: JSONBody[DeadlineIn], periods: PeriodsDep, context: WriteContextDep
     ) -> Response[PeriodPublic]:
         """Departments report by the end of `due` (Asia/Tokyo); without it a quarter is due
         WLBTRACK_DEADLINE_DAYS (15) days after it ends. A date before the quarter starts is a 422."""
         period = periods.in_path("code", code)
-        return await _change(
-            request,
-            principal,
-            write_session,
-            idempotency_key,
-            lambda: set_deadline(write_session, periods, period, data.due, principal.label),
+        return await context.commit(
             data,
-        )
-
-
-async def _change(
-    request: Request[Any, Any, Any],
-    principal: Principal,
-    write_session: WriteSession,
-    idempotency_key: str | None,
-    write: Callable[[], Awaitable[PeriodPublic]],
-    body: msgspec.Struct | None = None,
-) -> Response[PeriodPublic]:
-    """Close, reopen or set the deadline in one transaction, honouring the Idempotency-Key."""
-    async with write_session.begin():
-        return await idempotent(
-            write_session, request, principal.token_id, idempotency_key, body, PeriodPublic, 200, write
+            PeriodPublic,
+            200,
+            lambda: set_deadline(context.session, periods, period, data.due, context.principal.label),
         )

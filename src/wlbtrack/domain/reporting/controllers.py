@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from litestar import Controller, Request, Response, get, patch, post
-from litestar.di import NamedDependency
+from litestar import Controller, Response, get, patch, post
+from litestar.di import NamedDependency, Provide
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import JSONBody
+from litestar.types import Guard
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wlbtrack.db import ReadSession, WriteSession
 from wlbtrack.domain.auth.guards import admin_only, writers_only
 from wlbtrack.domain.auth.models import Role
-from wlbtrack.domain.auth.services import Principal
+from wlbtrack.domain.auth.services import WRITE_CONTEXT, Principal, WriteContext, WriteContextDep
 from wlbtrack.domain.catalogue.schemas import DepartmentFilter, DepartmentPath, GuidelineFilter, GuidelinePath
 from wlbtrack.domain.catalogue.services import Catalogue
 from wlbtrack.domain.periods.schemas import PeriodPath
@@ -58,7 +61,6 @@ from wlbtrack.domain.reporting.services import (
 )
 from wlbtrack.lib.errors import ProblemError
 from wlbtrack.lib.i18n import Msg
-from wlbtrack.lib.idempotency import IdempotencyKey, idempotent
 from wlbtrack.lib.integers import RowId
 from wlbtrack.lib.metrics import record_submission
 from wlbtrack.lib.responses import errors, linked
@@ -127,6 +129,7 @@ class ReportController(Controller):
 
     path = "/guidelines/{code:str}/reports"
     tags = ("reporting",)
+    dependencies = WRITE_CONTEXT
 
     @post(
         "/",
@@ -140,14 +143,11 @@ class ReportController(Controller):
     )
     async def post_report(
         self,
-        request: Request[Any, Any, Any],
         code: GuidelinePath,
         data: JSONBody[ReportIn],
-        principal: PrincipalDep,
         catalogue: CatalogueDep,
         periods: PeriodsDep,
-        write_session: WriteSessionDep,
-        idempotency_key: IdempotencyKey = None,
+        context: WriteContextDep,
     ) -> Response[ReportPublic]:
         """Store the next revision of this department's report on the guideline for the period.
 
@@ -156,16 +156,15 @@ class ReportController(Controller):
         guideline = guideline_id(catalogue, code)
 
         async def write() -> ReportPublic:
-            department = acting_for_guideline(principal, catalogue, code, data.department)
-            await periods.writable(write_session, data.period)
+            department = acting_for_guideline(context.principal, catalogue, code, data.department)
+            await periods.writable(context.session, data.period)
             item = ReportWrite(guideline, catalogue.department_ids[department], data.status, data.summary)
-            reports, _ = await write_quarter(write_session, catalogue, principal, data.period, reports=[item])
+            reports, _ = await write_quarter(
+                context.session, catalogue, context.principal, data.period, reports=[item]
+            )
             return reports[0]
 
-        async with write_session.begin():
-            response = await idempotent(
-                write_session, request, principal.token_id, idempotency_key, data, ReportPublic, 201, write
-            )
+        response = await context.commit(data, ReportPublic, 201, write)
         count_stored(response, reports=1, values=0)
         return response
 
@@ -207,6 +206,7 @@ class GuidelineIndicatorController(Controller):
 
     path = "/guidelines/{code:str}/indicators"
     tags = ("indicators",)
+    dependencies = WRITE_CONTEXT
 
     @post(
         "/",
@@ -230,13 +230,10 @@ class GuidelineIndicatorController(Controller):
     )
     async def create_indicator(
         self,
-        request: Request[Any, Any, Any],
         code: GuidelinePath,
         data: JSONBody[IndicatorIn],
-        principal: PrincipalDep,
         catalogue: CatalogueDep,
-        write_session: WriteSessionDep,
-        idempotency_key: IdempotencyKey = None,
+        context: WriteContextDep,
     ) -> Response[IndicatorPublic]:
         """A new indicator of a department responsible for the guideline; target must differ from baseline.
 
@@ -245,7 +242,7 @@ class GuidelineIndicatorController(Controller):
         guideline = guideline_id(catalogue, code)
 
         async def write() -> IndicatorPublic:
-            department = acting_for_guideline(principal, catalogue, code, data.department)
+            department = acting_for_guideline(context.principal, catalogue, code, data.department)
             if data.target == data.baseline:
                 raise ProblemError(422, Msg("must differ from baseline"), field="target")
             definition = {
@@ -255,14 +252,15 @@ class GuidelineIndicatorController(Controller):
                 "target": data.target,
             }
             row = await create_indicator(
-                write_session, principal, guideline, catalogue.department_ids[department], definition
+                context.session,
+                context.principal,
+                guideline,
+                catalogue.department_ids[department],
+                definition,
             )
             return indicator_public(catalogue, row)
 
-        async with write_session.begin():
-            return await idempotent(
-                write_session, request, principal.token_id, idempotency_key, data, IndicatorPublic, 201, write
-            )
+        return await context.commit(data, IndicatorPublic, 201, write)
 
 
 class IndicatorController(Controller):
@@ -270,6 +268,7 @@ class IndicatorController(Controller):
 
     path = "/indicators"
     tags = ("indicators",)
+    dependencies = WRITE_CONTEXT
 
     @get("/", summary="List indicators", responses=errors(422))
     async def list_indicators(
@@ -357,29 +356,25 @@ class IndicatorController(Controller):
     )
     async def post_value(
         self,
-        request: Request[Any, Any, Any],
         indicator_id: RowId,
         data: JSONBody[ValueIn],
-        principal: PrincipalDep,
         catalogue: CatalogueDep,
         periods: PeriodsDep,
-        write_session: WriteSessionDep,
-        idempotency_key: IdempotencyKey = None,
+        context: WriteContextDep,
     ) -> Response[ValuePublic]:
         """Store the next revision of the indicator's value for the period, for its department."""
 
         async def write() -> ValuePublic:
-            row = await indicator_row(write_session, indicator_id)
-            may_change(principal, catalogue, row.department_id)
-            await periods.writable(write_session, data.period)
+            row = await indicator_row(context.session, indicator_id)
+            may_change(context.principal, catalogue, row.department_id)
+            await periods.writable(context.session, data.period)
             item = ValueWrite(indicator_id, row.department_id, data.value, data.note)
-            _, values = await write_quarter(write_session, catalogue, principal, data.period, values=[item])
+            _, values = await write_quarter(
+                context.session, catalogue, context.principal, data.period, values=[item]
+            )
             return values[0]
 
-        async with write_session.begin():
-            response = await idempotent(
-                write_session, request, principal.token_id, idempotency_key, data, ValuePublic, 201, write
-            )
+        response = await context.commit(data, ValuePublic, 201, write)
         count_stored(response, reports=0, values=1)
         return response
 
@@ -417,6 +412,7 @@ class SubmissionController(Controller):
 
     path = "/submissions"
     tags = ("reporting",)
+    dependencies = WRITE_CONTEXT
 
     @post(
         "/",
@@ -429,13 +425,10 @@ class SubmissionController(Controller):
     )
     async def post_submission(
         self,
-        request: Request[Any, Any, Any],
         data: JSONBody[SubmissionIn],
-        principal: PrincipalDep,
         catalogue: CatalogueDep,
         periods: PeriodsDep,
-        write_session: WriteSessionDep,
-        idempotency_key: IdempotencyKey = None,
+        context: WriteContextDep,
     ) -> Response[SubmissionPublic]:
         """Reports and values of one department for one period, written in one transaction or not at all.
 
@@ -446,19 +439,9 @@ class SubmissionController(Controller):
         """
 
         async def write() -> SubmissionPublic:
-            return await submit(write_session, catalogue, principal, data, periods)
+            return await submit(context.session, catalogue, context.principal, data, periods)
 
-        async with write_session.begin():
-            response = await idempotent(
-                write_session,
-                request,
-                principal.token_id,
-                idempotency_key,
-                data,
-                SubmissionPublic,
-                201,
-                write,
-            )
+        response = await context.commit(data, SubmissionPublic, 201, write)
         if "Idempotent-Replayed" not in response.headers:
             record_submission(response.content.department, "batch")
         count_stored(response, reports=len(data.reports), values=len(data.values))
@@ -468,11 +451,60 @@ class SubmissionController(Controller):
 QUARTER_ERRORS = errors(403, 404, 409, 422)
 
 
+@dataclass(frozen=True)
+class QuarterMove:
+    """A department's quarter named in the path, and what a transition of it needs."""
+
+    code: str
+    department: str
+    catalogue: Catalogue
+    periods: PeriodRules
+    context: WriteContext
+
+    async def move(self, action: str, body: ReturnIn | None = None) -> Response[DepartmentQuarterPublic]:
+        """One transition in one transaction, honouring the Idempotency-Key."""
+        catalogue, periods, context = self.catalogue, self.periods, self.context
+        period = periods.in_path("code", self.code)
+        department = _department(catalogue, self.department)
+
+        async def write() -> DepartmentQuarterPublic:
+            comment = None if body is None else body.comment
+            return await move_quarter(
+                context.session, catalogue, periods, context.principal, period, department, action, comment
+            )
+
+        return await context.commit(body, DepartmentQuarterPublic, 200, write)
+
+
+def provide_quarter_move(
+    code: PeriodPath,
+    department: DepartmentPath,
+    catalogue: CatalogueDep,
+    periods: PeriodsDep,
+    context: WriteContextDep,
+) -> QuarterMove:
+    """The quarter in the path; checked by `move`, after the handler's own checks."""
+    return QuarterMove(code, department, catalogue, periods, context)
+
+
+QuarterDep = NamedDependency[QuarterMove]
+
+
+def transition(action: str, summary: str, guard: Guard, **options: Any) -> HTTPRouteHandler:
+    """The route of one transition of a department's quarter: a POST answering the new state."""
+    path = f"/{{department:str}}/{action}"
+    return post(path, summary=summary, status_code=200, guards=[guard], responses=QUARTER_ERRORS, **options)
+
+
 class QuarterController(Controller):
     """Each department's quarter in the plan office's cycle: open → submitted → approved, or → returned."""
 
     path = "/periods/{code:str}/departments"
     tags = ("periods",)
+    dependencies = {  # noqa: RUF012  (Litestar reads the class attribute)
+        **WRITE_CONTEXT,
+        "quarter": Provide(provide_quarter_move, sync_to_thread=False),
+    }
 
     @get("/", summary="Every department's state in a fiscal quarter", responses=READ_ERRORS)
     async def list_quarters(
@@ -495,27 +527,12 @@ class QuarterController(Controller):
         period = periods.in_path("code", code)
         return await quarter_history(session, catalogue, period, _department(catalogue, department))
 
-    @post(
-        "/{department:str}/submit",
-        summary="Submit a department's quarter to the plan office",
-        status_code=200,
-        guards=[writers_only],
-        responses=QUARTER_ERRORS,
-    )
-    async def submit_quarter(
-        self,
-        request: Request[Any, Any, Any],
-        code: PeriodPath,
-        department: DepartmentPath,
-        principal: PrincipalDep,
-        catalogue: CatalogueDep,
-        periods: PeriodsDep,
-        write_session: WriteSessionDep,
-        idempotency_key: IdempotencyKey = None,
-    ) -> Response[DepartmentQuarterPublic]:
+    @transition("submit", "Submit a department's quarter to the plan office", writers_only)
+    async def submit_quarter(self, quarter: QuarterDep) -> Response[DepartmentQuarterPublic]:
         """From `open` or `returned`, by the department's own token or an admin; every guideline the
         department is responsible for needs a report for the period (else 422 listing each in `errors`).
         After this the department's own writes for the period are a 409 until the plan office returns it."""
+        principal, catalogue, department = quarter.context.principal, quarter.catalogue, quarter.department
         if principal.role is Role.DEPARTMENT and principal.department != department:
             raise ProblemError(
                 403,
@@ -526,86 +543,26 @@ class QuarterController(Controller):
                 ),
                 field="department",
             )
-        return await _move(
-            request,
-            code,
-            department,
-            "submit",
-            None,
-            principal,
-            catalogue,
-            periods,
-            write_session,
-            idempotency_key,
-        )
+        return await quarter.move("submit")
 
-    @post(
-        "/{department:str}/approve",
-        summary="Approve a submitted quarter (plan office)",
-        status_code=200,
-        guards=[admin_only],
-        responses=QUARTER_ERRORS,
-    )
-    async def approve_quarter(
-        self,
-        request: Request[Any, Any, Any],
-        code: PeriodPath,
-        department: DepartmentPath,
-        principal: PrincipalDep,
-        catalogue: CatalogueDep,
-        periods: PeriodsDep,
-        write_session: WriteSessionDep,
-        idempotency_key: IdempotencyKey = None,
-    ) -> Response[DepartmentQuarterPublic]:
+    @transition("approve", "Approve a submitted quarter (plan office)", admin_only)
+    async def approve_quarter(self, quarter: QuarterDep) -> Response[DepartmentQuarterPublic]:
         """From `submitted` only; anything else is a 409 naming the current state."""
-        return await _move(
-            request,
-            code,
-            department,
-            "approve",
-            None,
-            principal,
-            catalogue,
-            periods,
-            write_session,
-            idempotency_key,
-        )
+        return await quarter.move("approve")
 
-    @post(
-        "/{department:str}/return",
-        summary="Send a quarter back to the department with a comment (plan office)",
-        status_code=200,
-        guards=[admin_only],
-        responses=QUARTER_ERRORS,
+    @transition(
+        "return",
+        "Send a quarter back to the department with a comment (plan office)",
+        admin_only,
         dto=StrictBody[ReturnIn],
         return_dto=None,
     )
     async def return_quarter(
-        self,
-        request: Request[Any, Any, Any],
-        code: PeriodPath,
-        department: DepartmentPath,
-        data: JSONBody[ReturnIn],
-        principal: PrincipalDep,
-        catalogue: CatalogueDep,
-        periods: PeriodsDep,
-        write_session: WriteSessionDep,
-        idempotency_key: IdempotencyKey = None,
+        self, data: JSONBody[ReturnIn], quarter: QuarterDep
     ) -> Response[DepartmentQuarterPublic]:
         """From `submitted` or `approved`; `comment` (1–2,000 characters) tells the department why.
         The department may write for the period again and submit once more."""
-        return await _move(
-            request,
-            code,
-            department,
-            "return",
-            data,
-            principal,
-            catalogue,
-            periods,
-            write_session,
-            idempotency_key,
-        )
+        return await quarter.move("return", data)
 
 
 def _department(catalogue: Catalogue, code: str) -> str:
@@ -613,38 +570,3 @@ def _department(catalogue: Catalogue, code: str) -> str:
     if code not in catalogue.departments:
         raise ProblemError(404, Msg("no department with code {code!r}", code=code), field="department")
     return code
-
-
-async def _move(
-    request: Request[Any, Any, Any],
-    code: str,
-    department: str,
-    action: str,
-    body: ReturnIn | None,
-    principal: Principal,
-    catalogue: Catalogue,
-    periods: PeriodRules,
-    write_session: WriteSession,
-    idempotency_key: str | None,
-) -> Response[DepartmentQuarterPublic]:
-    """One transition in one transaction, honouring the Idempotency-Key."""
-    period = periods.in_path("code", code)
-    _department(catalogue, department)
-
-    async def write() -> DepartmentQuarterPublic:
-        comment = None if body is None else body.comment
-        return await move_quarter(
-            write_session, catalogue, periods, principal, period, department, action, comment
-        )
-
-    async with write_session.begin():
-        return await idempotent(
-            write_session,
-            request,
-            principal.token_id,
-            idempotency_key,
-            body,
-            DepartmentQuarterPublic,
-            200,
-            write,
-        )

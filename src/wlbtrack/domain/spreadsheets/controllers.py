@@ -24,10 +24,10 @@ from litestar.openapi.spec import (
 )
 from litestar.params import QueryParameter
 
-from wlbtrack.db import ReadSession, WriteSession
+from wlbtrack.db import ReadSession
 from wlbtrack.domain.auth.guards import writers_only
 from wlbtrack.domain.auth.models import Role
-from wlbtrack.domain.auth.services import Principal
+from wlbtrack.domain.auth.services import WRITE_CONTEXT, Principal, WriteContextDep
 from wlbtrack.domain.catalogue.schemas import DepartmentPath
 from wlbtrack.domain.catalogue.services import Catalogue
 from wlbtrack.domain.periods.services import PeriodRules
@@ -44,7 +44,6 @@ from wlbtrack.domain.spreadsheets.schemas import (
 )
 from wlbtrack.lib.errors import ProblemError
 from wlbtrack.lib.i18n import Msg
-from wlbtrack.lib.idempotency import IdempotencyKey, idempotent
 from wlbtrack.lib.metrics import record_submission
 from wlbtrack.lib.responses import errors, problem
 from wlbtrack.lib.text import shown
@@ -224,6 +223,7 @@ class ImportController(Controller):
 
     path = "/imports"
     tags = ("spreadsheets",)
+    dependencies = WRITE_CONTEXT
 
     @post(
         "/",
@@ -245,14 +245,12 @@ class ImportController(Controller):
     )
     async def upload(
         self,
-        request: AnyRequest,
         upload: NamedDependency[Upload],
-        principal: PrincipalDep,
         catalogue: CatalogueDep,
         periods: PeriodsDep,
-        write_session: NamedDependency[WriteSession],
         dry_run: DryRunParam = False,
-        idempotency_key: IdempotencyKey = None,
+        *,
+        context: WriteContextDep,  # after dry_run: the Idempotency-Key header follows it in the document
     ) -> Response[ImportResult]:
         """Write the reports and values of one department and period from the sheets `reports` (報告) and
         `values` (指標) of a workbook, or from a CSV file with the columns of an export.
@@ -268,23 +266,15 @@ class ImportController(Controller):
         parsed = await anyio.to_thread.run_sync(services.parse_upload, upload.content, upload.filename)
         fingerprint = ImportFingerprint(
             sha256=hashlib.sha256(upload.content).hexdigest(),
-            query=sorted(request.query_params.multi_items()),
+            query=sorted(context.request.query_params.multi_items()),
         )
 
         async def write() -> ImportResult:
-            return await services.import_upload(write_session, catalogue, principal, periods, parsed, dry_run)
-
-        async with write_session.begin():
-            response = await idempotent(
-                write_session,
-                request,
-                principal.token_id,
-                idempotency_key,
-                fingerprint,
-                ImportResult,
-                200 if dry_run else 201,
-                write,
+            return await services.import_upload(
+                context.session, catalogue, context.principal, periods, parsed, dry_run
             )
+
+        response = await context.commit(fingerprint, ImportResult, 200 if dry_run else 201, write)
         result = response.content
         if not dry_run and "Idempotent-Replayed" not in response.headers and result.items:
             record_submission(result.department, "import")

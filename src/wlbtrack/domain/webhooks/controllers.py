@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Controller, Request, Response, delete, get, post
+from litestar import Controller, Response, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
 from wlbtrack.db import ReadSession, WriteSession
 from wlbtrack.domain.auth.guards import admin_only
-from wlbtrack.domain.auth.services import Principal
+from wlbtrack.domain.auth.services import WRITE_CONTEXT, WriteContextDep
 from wlbtrack.domain.webhooks.schemas import (
     DeliveryList,
     DeliveryPublic,
@@ -28,7 +26,6 @@ from wlbtrack.domain.webhooks.services import (
     list_webhooks,
     retry_delivery,
 )
-from wlbtrack.lib.idempotency import IdempotencyKey, idempotent
 from wlbtrack.lib.integers import RowId
 from wlbtrack.lib.responses import errors
 from wlbtrack.lib.validation import MAX_ROW_ID, StrictBody
@@ -40,6 +37,7 @@ class WebhookController(Controller):
     path = "/webhooks"
     tags = ("webhooks",)
     guards = [admin_only]  # noqa: RUF012  (Litestar reads the class attribute)
+    dependencies = WRITE_CONTEXT
 
     @post(
         "/",
@@ -51,12 +49,9 @@ class WebhookController(Controller):
     )
     async def create(
         self,
-        request: Request[Any, Any, Any],
         data: JSONBody[WebhookIn],
-        principal: NamedDependency[Principal],
         webhook_settings: NamedDependency[WebhookSettings],
-        write_session: NamedDependency[WriteSession],
-        idempotency_key: IdempotencyKey = None,
+        context: WriteContextDep,
     ) -> Response[WebhookCreated]:
         """`url` must be http or https and not a link-local or cloud metadata address (nor loopback,
         unless WLBTRACK_WEBHOOK_ALLOW_LOOPBACK=1). The response carries the signing `secret` (`whsec_…`)
@@ -64,17 +59,14 @@ class WebhookController(Controller):
 
         async def write() -> WebhookCreated:
             return await create_webhook(
-                write_session,
+                context.session,
                 data,
-                principal.label,
+                context.principal.label,
                 webhook_settings.clock.now(),
                 webhook_settings.allow_loopback,
             )
 
-        async with write_session.begin():
-            return await idempotent(
-                write_session, request, principal.token_id, idempotency_key, data, WebhookCreated, 201, write
-            )
+        return await context.commit(data, WebhookCreated, 201, write)
 
     @get("/", summary="List webhook receivers", responses=errors(403))
     async def list_all(self, session: NamedDependency[ReadSession]) -> WebhookList:
