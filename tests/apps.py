@@ -131,7 +131,7 @@ async def prepare_database(settings: Settings, role: str = "viewer", department:
 def server_process(
     database_url: str, port: int, log: Path, *args: str, **env: str
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """`wlbtrack serve` on a port, stderr to a file; killed if the test leaves it running."""
+    """`wlbtrack serve` on a port, stderr appended to a file; killed if the test leaves it running."""
     environment = {
         **os.environ,
         "WLBTRACK_DATABASE_URL": database_url,
@@ -139,7 +139,7 @@ def server_process(
         **env,
     }
     environment.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    with log.open("wb") as stderr:
+    with log.open("ab") as stderr:
         process = subprocess.Popen(
             [sys.executable, "-m", "wlbtrack", "serve", "--port", str(port), "--no-migrate", *args],
             env=environment,

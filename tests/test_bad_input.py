@@ -8,9 +8,10 @@ from typing import Any
 import httpx
 import pytest
 
+from problems import INDICATOR, assert_problem, create_indicator
+
 REPORT: dict[str, Any] = {"period": "2025-Q1", "status": "on_track", "summary": "順調"}
 VALUE: dict[str, Any] = {"period": "2025-Q1", "value": 1.5, "note": "メモ"}
-INDICATOR: dict[str, Any] = {"name": "件数", "unit": "件", "baseline": 0, "target": 10}
 
 
 def variant(base: dict[str, Any], **changes: Any) -> bytes:
@@ -219,13 +220,4 @@ async def test_text_is_stored_exactly(admin: httpx.AsyncClient) -> None:
 
 @pytest.fixture
 async def indicator_id(admin: httpx.AsyncClient) -> int:
-    response = await admin.post("/api/v1/guidelines/1.3.1/indicators", json=INDICATOR)
-    assert response.status_code == 201, response.text
-    created: int = response.json()["id"]
-    return created
-
-
-def assert_problem(response: httpx.Response, field: str) -> None:
-    assert 400 <= response.status_code < 500, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    assert field in response.json()["detail"], response.json()
+    return await create_indicator(admin)

@@ -8,23 +8,15 @@ from typing import Any
 import httpx
 import pytest
 
+from problems import assert_problem, create_indicator
+
 REPORT: dict[str, Any] = {"period": "2025-Q1", "status": "on_track", "summary": "順調"}
-INDICATOR: dict[str, Any] = {"name": "件数", "unit": "件", "baseline": 0, "target": 10}
 JSON = {"Content-Type": "application/json"}
-
-
-def assert_problem(response: httpx.Response, status: int, field: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    assert field in response.json()["detail"], response.json()
 
 
 @pytest.fixture
 async def indicator_id(admin: httpx.AsyncClient) -> int:
-    response = await admin.post("/api/v1/guidelines/1.3.1/indicators", json=INDICATOR)
-    assert response.status_code == 201, response.text
-    identifier: int = response.json()["id"]
-    return identifier
+    return await create_indicator(admin)
 
 
 BAD_UTF8 = [b'{"period": "2025-Q1", "status": "on_track", "summary": "\xff"}', b"\xff", b'{"\xc3": 1}']
@@ -33,29 +25,29 @@ BAD_UTF8 = [b'{"period": "2025-Q1", "status": "on_track", "summary": "\xff"}', b
 @pytest.mark.parametrize("body", BAD_UTF8)
 async def test_invalid_utf8_report_body_is_400(admin: httpx.AsyncClient, body: bytes) -> None:
     response = await admin.post("/api/v1/guidelines/1.3.1/reports", content=body, headers=JSON)
-    assert_problem(response, 400, "body")
+    assert_problem(response, "body", 400)
     assert (await admin.get("/api/v1/guidelines/1.3.1/reports/history")).json()["total"] == 0
 
 
 async def test_invalid_utf8_everywhere_a_body_is_read(admin: httpx.AsyncClient, indicator_id: int) -> None:
     bad = b'{"name": "\xff\xfe"}'
     assert_problem(
-        await admin.patch(f"/api/v1/indicators/{indicator_id}", content=bad, headers=JSON), 400, "body"
+        await admin.patch(f"/api/v1/indicators/{indicator_id}", content=bad, headers=JSON), "body", 400
     )
     assert_problem(
         await admin.post("/api/v1/tokens", content=b'{"role": "viewer", "label": "\xff"}', headers=JSON),
-        400,
         "body",
+        400,
     )
     batch = (
         b'{"reports": [{"guideline": "1.3.1", "period": "2025-Q1", "status": "on_track", "summary": "\xff"}]}'
     )
-    assert_problem(await admin.post("/api/v1/submissions", content=batch, headers=JSON), 400, "body")
+    assert_problem(await admin.post("/api/v1/submissions", content=batch, headers=JSON), "body", 400)
     value = b'{"period": "2025-Q1", "value": 1, "note": "\xed\xa0\x80"}'  # an encoded surrogate
     assert_problem(
         await admin.post(f"/api/v1/indicators/{indicator_id}/values", content=value, headers=JSON),
-        400,
         "body",
+        400,
     )
 
 
@@ -78,7 +70,7 @@ async def test_invalid_utf8_in_headers(client: httpx.AsyncClient, admin: httpx.A
     assert response.status_code == 401, response.text
     key = [(b"Idempotency-Key", b"k\xff"), (b"Content-Type", b"application/json")]
     response = await admin.post("/api/v1/guidelines/1.3.1/reports", json=REPORT, headers=key)
-    assert_problem(response, 400, "Idempotency-Key")
+    assert_problem(response, "Idempotency-Key", 400)
     response = await admin.get("/api/v1/progress", headers=[(b"If-None-Match", b'"\xff"')])
     assert response.status_code == 200, response.text
 
@@ -87,7 +79,7 @@ async def test_invalid_utf8_in_headers(client: httpx.AsyncClient, admin: httpx.A
     "number", ["%EF%BC%92%EF%BC%90%EF%BC%92%EF%BC%95", "+2025", "%202025", "2_025", "2025.0"]
 )
 async def test_integer_query_parameters_are_ascii_digits(admin: httpx.AsyncClient, number: str) -> None:
-    assert_problem(await admin.get(f"/api/v1/periods?fiscal_year={number}"), 400, "fiscal_year")
+    assert_problem(await admin.get(f"/api/v1/periods?fiscal_year={number}"), "fiscal_year", 400)
     assert (await admin.get("/api/v1/periods?fiscal_year=2025")).status_code == 200
 
 
@@ -113,7 +105,7 @@ async def test_upload_filenames_that_are_not_text(admin: httpx.AsyncClient, file
 async def test_a_cursor_whose_bytes_are_not_utf8(admin: httpx.AsyncClient) -> None:
     cursor = base64.urlsafe_b64encode(b'["values","2025-Q1\xff",1,2]').decode().rstrip("=")
     for kind in ("values", "reports"):
-        assert_problem(await admin.get(f"/api/v1/export/{kind}?cursor={cursor}"), 400, "cursor")
+        assert_problem(await admin.get(f"/api/v1/export/{kind}?cursor={cursor}"), "cursor", 400)
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-INDICATOR = {"name": "件数", "unit": "件", "baseline": 0, "target": 10}
+from problems import INDICATOR, create_indicator
+
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 
 
@@ -30,10 +31,7 @@ OUT_OF_RANGE = ["9223372036854775808", "99999999999999999999", "-1", "1.0", "1e3
 
 @pytest.fixture
 async def indicator_id(admin: httpx.AsyncClient) -> int:
-    response = await admin.post("/api/v1/guidelines/1.3.1/indicators", json=INDICATOR)
-    assert response.status_code == 201, response.text
-    created: int = response.json()["id"]
-    return created
+    return await create_indicator(admin)
 
 
 def assert_404(response: httpx.Response) -> None:

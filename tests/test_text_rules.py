@@ -12,8 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
+from problems import INDICATOR, assert_problem, create_indicator
+
 REPORT: dict[str, Any] = {"period": "2025-Q1", "status": "on_track", "summary": "順調"}
-INDICATOR: dict[str, Any] = {"name": "件数", "unit": "件", "baseline": 0, "target": 10}
 
 BLANK = [
     "\u200b",
@@ -33,18 +34,9 @@ def body(**fields: Any) -> bytes:
     return json.dumps(fields, ensure_ascii=True).encode()  # \ud800 travels as a JSON escape
 
 
-def assert_problem(response: httpx.Response, field: str) -> None:
-    assert 400 <= response.status_code < 500, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    assert field in response.json()["detail"], response.json()
-
-
 @pytest.fixture
 async def indicator_id(admin: httpx.AsyncClient) -> int:
-    response = await admin.post("/api/v1/guidelines/1.3.1/indicators", json=INDICATOR)
-    assert response.status_code == 201, response.text
-    identifier: int = response.json()["id"]
-    return identifier
+    return await create_indicator(admin)
 
 
 @pytest.mark.parametrize("text", BLANK + CONTROLS)

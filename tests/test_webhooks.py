@@ -6,13 +6,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-import os
 import signal
-import subprocess
-import sys
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,7 +17,16 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from apps import FakeClock, Instance, free_port, http_client, prepare_database, running
+from apps import (
+    FakeClock,
+    Instance,
+    free_port,
+    http_client,
+    prepare_database,
+    running,
+    server_process,
+    wait_until_serving,
+)
 from receiver import Receiver, eventually, payloads
 from test_quarterly_cycle import report_all
 from wlbtrack.config import Settings
@@ -365,39 +371,6 @@ async def test_reminders_are_scheduled_once_per_period_department_and_event(
 # --- nothing lost when `serve` is killed ---------------------------------------------------------------
 
 
-@contextmanager
-def _serve(database_url: str, port: int, log: Path, **env: str) -> Iterator[subprocess.Popen[bytes]]:
-    environment = {
-        **os.environ,
-        "WLBTRACK_DATABASE_URL": database_url,
-        "WLBTRACK_WEBHOOK_ALLOW_LOOPBACK": "1",
-        "WLBTRACK_WEBHOOK_POLL_SECONDS": "0.1",
-        **env,
-    }
-    environment.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    with log.open("ab") as stderr:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "wlbtrack", "serve", "--port", str(port), "--no-migrate"],
-            env=environment,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-        )
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-
-
-async def _ready(port: int) -> bool:
-    try:
-        async with httpx.AsyncClient() as http:
-            return (await http.get(f"http://127.0.0.1:{port}/ready")).status_code == 200
-    except httpx.TransportError:
-        return False
-
-
 async def test_an_event_committed_before_sigkill_is_delivered_after_restart(
     settings: Settings, tmp_path: Path, receiver: Receiver
 ) -> None:
@@ -405,20 +378,17 @@ async def test_an_event_committed_before_sigkill_is_delivered_after_restart(
     token = await prepare_database(local, role="admin")
     port, log = free_port(), tmp_path / "stderr.log"
     headers = {"Authorization": f"Bearer {token}"}
+    env = {"WLBTRACK_WEBHOOK_ALLOW_LOOPBACK": "1", "WLBTRACK_WEBHOOK_POLL_SECONDS": "0.1"}
     # the first server commits the transition and is killed before its deliverer may send anything
-    with _serve(local.database_url, port, log, WLBTRACK_WEBHOOK_DELIVERY="off") as process:
-        for _ in range(200):
-            if await _ready(port):
-                break
-            assert process.poll() is None
-            await asyncio.sleep(0.1)
+    with server_process(local.database_url, port, log, **env, WLBTRACK_WEBHOOK_DELIVERY="off") as process:
+        await wait_until_serving(port, process)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=headers) as http:
             await register(http, receiver, ["period.closed"])
             assert (await http.post(f"/api/v1/periods/{PERIOD}/close")).status_code == 200
         process.send_signal(signal.SIGKILL)
         process.wait()
     assert receiver.received == []
-    with _serve(local.database_url, port, log, WLBTRACK_WEBHOOK_DELIVERY="on"):
+    with server_process(local.database_url, port, log, **env, WLBTRACK_WEBHOOK_DELIVERY="on"):
         await eventually(lambda: receiver.delivered(), "the delivery after the restart")
         await asyncio.sleep(0.3)
         assert len(receiver.received) == 1
