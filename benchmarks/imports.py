@@ -14,23 +14,9 @@ from typing import Any
 import asyncpg
 import openpyxl
 
-VALUE_KEYS = [
-    "period",
-    "campaign",
-    "direction",
-    "guideline",
-    "department",
-    "indicator_id",
-    "indicator_name",
-    "unit",
-    "baseline",
-    "target",
-    "value",
-    "attainment",
-    "note",
-    "revision",
-    "updated_at",
-]
+from wlbtrack.domain.progress.schemas import ValueRow
+
+VALUE_KEYS = list(ValueRow.__struct_fields__)  # the values export's columns, which an import reads
 BATCH_LIMIT = 1000  # values per POST /api/v1/submissions
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -3,11 +3,12 @@ flat exports for BI tools (current values and reports as JSON pages or CSV); GET
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 from litestar import Controller, Request, Response
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
 from litestar.response import Stream
 
 from wlbtrack.domain.catalogue.schemas import CampaignFilter, CampaignPath, DepartmentFilter, DirectionFilter
@@ -149,81 +150,25 @@ class ProgressController(Controller):
         )
 
 
-class ExportController(Controller):
-    """Flat rows for BI tools, as JSON pages or CSV."""
-
-    path = "/export"
-    tags = ("export",)
-
-    @export_get(
-        "/values",
-        "Export current indicator values as flat rows (JSON or CSV)",
-        "One row per current indicator value (the latest revision for each indicator and period): "
-        "period, campaign, direction, guideline, department, indicator id and name, unit, baseline, "
-        "target, value, attainment, note, revision and updated_at. Attainment here is that of the "
-        "row's own value.",
-        DEFINITIONS,
-    )
-    async def values(
-        self,
-        request: AnyRequest,
-        progress: ProgressDep,
-        from_: FromParam = None,
-        to: ToParam = None,
-        campaign: CampaignFilter = None,
-        department: DepartmentFilter = None,
-        format: FormatParam = "json",
-        limit: LimitParam = 100,
-        cursor: CursorParam = None,
-    ) -> Response[ValuesPage]:
-        query = ExportQuery(from_, to, campaign, department, format, limit, cursor)
-        return await query.answer(request, progress, export.ValuesExport)
-
-    @export_get(
-        "/reports",
-        "Export current status reports as flat rows (JSON or CSV)",
-        "One row per current status report (the latest revision for each guideline, department and "
-        "period): period, campaign, direction, guideline, department, status, summary, revision and "
-        "updated_at.",
-    )
-    async def reports(
-        self,
-        request: AnyRequest,
-        progress: ProgressDep,
-        from_: FromParam = None,
-        to: ToParam = None,
-        campaign: CampaignFilter = None,
-        department: DepartmentFilter = None,
-        format: FormatParam = "json",
-        limit: LimitParam = 100,
-        cursor: CursorParam = None,
-    ) -> Response[ReportsPage]:
-        query = ExportQuery(from_, to, campaign, department, format, limit, cursor)
-        return await query.answer(request, progress, export.ReportsExport)
-
-
+@dataclass(frozen=True)
 class ExportQuery:
-    """The query parameters of an export, as sent."""
+    """The query parameters of an export, as sent, and the progress service answering it."""
 
-    def __init__(
-        self,
-        first: str | None,
-        last: str | None,
-        campaign: str | None,
-        department: str | None,
-        format: str,
-        limit: int,
-        cursor: str | None,
-    ) -> None:
-        self.first, self.last, self.campaign, self.department = first, last, campaign, department
-        self.format, self.limit, self.cursor = format, limit, cursor
+    progress: ProgressService
+    first: str | None
+    last: str | None
+    campaign: str | None
+    department: str | None
+    format: str
+    limit: int
+    cursor: str | None
 
-    def filters(self, progress: ProgressService) -> export.Filters:
+    def filters(self) -> export.Filters:
         """The validated filters; 400/422 naming the offending parameter."""
         if self.format not in EXPORT_FORMATS:
             raise ProblemError(422, one_of(list(EXPORT_FORMATS)), field="format")
-        first, last = progress.range(self.first, self.last)
-        catalogue = progress.catalogue
+        first, last = self.progress.range(self.first, self.last)
+        catalogue = self.progress.catalogue
         check_scope(catalogue, self.campaign, None)
         check_department(catalogue, self.department)
         guidelines = None
@@ -236,12 +181,11 @@ class ExportQuery:
             department_id=None if self.department is None else catalogue.department_ids[self.department],
         )
 
-    async def answer(
-        self, request: AnyRequest, progress: ProgressService, kind: export.Export
-    ) -> Response[Any]:
+    async def answer(self, request: AnyRequest, kind: export.Export) -> Response[Any]:
         """Validate the parameters, then answer 304, a JSON page or a CSV stream."""
+        progress = self.progress
         require_ascii_digits(request.query_params, "limit")
-        filters = self.filters(progress)
+        filters = self.filters()
         after = None if self.cursor is None else export.decode_cursor(kind, self.cursor, progress.periods)
         conditional = await progress.conditional(request)
         if conditional.fresh:
@@ -267,3 +211,50 @@ class ExportQuery:
             rows, more = await export.page(session, catalogue, kind, filters, after, self.limit)
         next_cursor = None if more is None else export.encode_cursor(kind, more)
         return conditional.respond(kind.page_type(rows, next_cursor))
+
+
+def provide_export_query(
+    progress: ProgressDep,
+    from_: FromParam = None,
+    to: ToParam = None,
+    campaign: CampaignFilter = None,
+    department: DepartmentFilter = None,
+    format: FormatParam = "json",
+    limit: LimitParam = 100,
+    cursor: CursorParam = None,
+) -> ExportQuery:
+    """The parameters both exports take (documented on each, in this order)."""
+    return ExportQuery(progress, from_, to, campaign, department, format, limit, cursor)
+
+
+ExportQueryDep = NamedDependency[ExportQuery]
+
+
+class ExportController(Controller):
+    """Flat rows for BI tools, as JSON pages or CSV."""
+
+    path = "/export"
+    tags = ("export",)
+    dependencies = {"export_query": Provide(provide_export_query, sync_to_thread=False)}  # noqa: RUF012
+
+    @export_get(
+        "/values",
+        "Export current indicator values as flat rows (JSON or CSV)",
+        "One row per current indicator value (the latest revision for each indicator and period): "
+        "period, campaign, direction, guideline, department, indicator id and name, unit, baseline, "
+        "target, value, attainment, note, revision and updated_at. Attainment here is that of the "
+        "row's own value.",
+        DEFINITIONS,
+    )
+    async def values(self, request: AnyRequest, export_query: ExportQueryDep) -> Response[ValuesPage]:
+        return await export_query.answer(request, export.ValuesExport)
+
+    @export_get(
+        "/reports",
+        "Export current status reports as flat rows (JSON or CSV)",
+        "One row per current status report (the latest revision for each guideline, department and "
+        "period): period, campaign, direction, guideline, department, status, summary, revision and "
+        "updated_at.",
+    )
+    async def reports(self, request: AnyRequest, export_query: ExportQueryDep) -> Response[ReportsPage]:
+        return await export_query.answer(request, export.ReportsExport)
