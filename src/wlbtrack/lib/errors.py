@@ -58,7 +58,7 @@ class ProblemError(ProblemDetailsException):
             status_code=status_code,
             extra=extra or None,
             headers=headers,
-            title=_title(status_code),
+            title=title(status_code),
         )
 
     def text(self, language: str) -> str:
@@ -107,7 +107,8 @@ def busy(name: str = "body", what: Msg | None = None) -> ProblemError:
     )
 
 
-def _title(status_code: int) -> str:
+def title(status_code: int) -> str:
+    """A problem's title: the status code's reason phrase."""
     from http import HTTPStatus
 
     try:
@@ -228,7 +229,7 @@ def http_exception_to_problem(exc: HTTPException) -> ProblemDetailsException:
         return ProblemError(405, message, field="method", headers=exc.headers)
     if exc.status_code >= 500:
         return ProblemError(exc.status_code, Msg("internal error; the request was not completed"))
-    reason = exc.detail or _title(exc.status_code)
+    reason = exc.detail or title(exc.status_code)
     message = Msg("the request is not valid ({reason})", reason=reason)
     return ProblemError(exc.status_code, message, headers=exc.headers)
 
@@ -280,7 +281,7 @@ class ErrorAnswers:
     def answer(self, request: Request[Any, Any, Any], exc: ProblemDetailsException) -> Response[Any]:
         """The error's response for this request's path."""
         if exc.title is None:
-            exc.title = _title(exc.status_code)
+            exc.title = title(exc.status_code)
         path = request.url.path
         if not exc.instance:
             exc.instance = path

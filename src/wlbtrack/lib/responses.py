@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import msgspec
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example, Link, OpenAPIResponse, Operation
+
+from wlbtrack.lib.errors import title
 
 
 class ProblemError(msgspec.Struct, omit_defaults=True):
@@ -33,22 +36,21 @@ class Problem(msgspec.Struct, omit_defaults=True):
     errors: list[ProblemError] | None = None
 
 
+def _example(status: int, detail: str, field: str | None = None, **more: Any) -> Problem:
+    """A problem document as the service sends it, titled as every problem is."""
+    return Problem(status, title(status), detail, field=field, **more)
+
+
 EXAMPLES: dict[int, Problem] = {
-    400: Problem(400, "Bad Request", "body: malformed JSON", field="body"),
-    401: Problem(401, "Unauthorized", "Authorization: missing bearer token", field="Authorization"),
-    403: Problem(
-        403,
-        "Forbidden",
-        "department: a token of children cannot write for lifestyle-culture",
-        field="department",
-    ),
-    404: Problem(404, "Not Found", "code: no guideline with code '9.9.9'", field="code"),
-    409: Problem(409, "Conflict", "period: 2025-Q3 is closed to writes", field="period"),
-    413: Problem(413, "Request Entity Too Large", "body: larger than the 1 MB limit", field="body"),
-    415: Problem(415, "Unsupported Media Type", "file: not an .xlsx workbook or a CSV file", field="file"),
-    422: Problem(
+    400: _example(400, "body: malformed JSON", "body"),
+    401: _example(401, "Authorization: missing bearer token", "Authorization"),
+    403: _example(403, "department: a token of children cannot write for lifestyle-culture", "department"),
+    404: _example(404, "code: no guideline with code '9.9.9'", "code"),
+    409: _example(409, "period: 2025-Q3 is closed to writes", "period"),
+    413: _example(413, "body: larger than the 1 MB limit", "body"),
+    415: _example(415, "file: not an .xlsx workbook or a CSV file", "file"),
+    422: _example(
         422,
-        "Unprocessable Entity",
         "reports[1].status: '順調' is not one of not_started, on_track, at_risk, delayed, completed",
         errors=[
             ProblemError(
@@ -57,13 +59,9 @@ EXAMPLES: dict[int, Problem] = {
             )
         ],
     ),
-    429: Problem(429, "Too Many Requests", "rate limit exceeded; retry after 60 seconds"),
-    500: Problem(500, "Internal Server Error", "internal error; the request was not completed"),
-    503: Problem(
-        503,
-        "Service Unavailable",
-        "database: the database is unavailable; nothing was written, retry later",
-    ),
+    429: _example(429, "rate limit exceeded; retry after 60 seconds"),
+    500: _example(500, "internal error; the request was not completed"),
+    503: _example(503, "database: the database is unavailable; nothing was written, retry later"),
 }
 
 

@@ -307,10 +307,8 @@ def period_lock(period: Period) -> str:
     return f"period:{period.code}"
 
 
-async def close_period(
-    session: WriteSession, rules: PeriodRules, period: Period, closed_by: str
-) -> PeriodPublic:
-    """Close a period to writes once the writes in progress have ended (closing twice keeps the first)."""
+async def _hold_alone(session: WriteSession, period: Period) -> None:
+    """Take the period's lock alone, once the writes in progress have ended."""
     await locks.hold(
         session,
         period_lock(period),
@@ -318,6 +316,13 @@ async def close_period(
         name="code",
         what=Msg("period {period}", period=period.code),
     )
+
+
+async def close_period(
+    session: WriteSession, rules: PeriodRules, period: Period, closed_by: str
+) -> PeriodPublic:
+    """Close a period to writes once the writes in progress have ended (closing twice keeps the first)."""
+    await _hold_alone(session, period)
     now = rules.clock.now()
     result = await session.execute(
         insert(session, CLOSED)
@@ -332,13 +337,7 @@ async def close_period(
 
 async def reopen_period(session: WriteSession, rules: PeriodRules, period: Period) -> PeriodPublic:
     """Open a period to writes again."""
-    await locks.hold(
-        session,
-        period_lock(period),
-        shared=False,
-        name="code",
-        what=Msg("period {period}", period=period.code),
-    )
+    await _hold_alone(session, period)
     result = await session.execute(delete(CLOSED).where(CLOSED.c.period == period.code))
     if getattr(result, "rowcount", 0) == 1:
         await _emit_period(session, rules, period, "period.reopened", "open", rules.clock.now())

@@ -97,36 +97,31 @@ def ensure_responsible(
     principal: Principal, catalogue: Catalogue, guideline: str, department: str, field: str
 ) -> None:
     """The department must be responsible for the guideline: 403 for its own token, 422 for an admin."""
-    if department in catalogue.responsible(guideline):
-        return
-    status = 403 if principal.role is Role.DEPARTMENT else 422
-    raise ProblemError(
-        status,
-        Msg(
+    if department not in catalogue.responsible(guideline):
+        message = Msg(
             "{department} is not responsible for guideline {guideline}",
             department=catalogue.department_term(department),
             guideline=guideline,
-        ),
-        field=field,
-    )
+        )
+        raise _refused(principal, message, field)
 
 
 def ensure_owns(
     principal: Principal, catalogue: Catalogue, indicator_department: str, department: str, field: str
 ) -> None:
     """An indicator's department must be the one written for: 403 for a department token, 422 for an admin."""
-    if indicator_department == department:
-        return
-    status = 403 if principal.role is Role.DEPARTMENT else 422
-    raise ProblemError(
-        status,
-        Msg(
+    if indicator_department != department:
+        message = Msg(
             "the indicator belongs to {owner}, not {department}",
             owner=catalogue.department_term(indicator_department),
             department=catalogue.department_term(department),
-        ),
-        field=field,
-    )
+        )
+        raise _refused(principal, message, field)
+
+
+def _refused(principal: Principal, message: Msg, field: str) -> ProblemError:
+    """A write for the wrong department: 403 for a department token, 422 for an admin (who named it)."""
+    return ProblemError(403 if principal.role is Role.DEPARTMENT else 422, message, field=field)
 
 
 def single_responsible(catalogue: Catalogue, guideline: str) -> str | None:

@@ -42,15 +42,9 @@ class WebhookPublic(msgspec.Struct):
     created_by: str
 
 
-class WebhookCreated(msgspec.Struct):
+class WebhookCreated(WebhookPublic):
     """The new receiver with its signing secret (Standard Webhooks `whsec_…`), shown this once only."""
 
-    id: int
-    url: str
-    events: list[str]
-    description: str | None
-    created_at: datetime
-    created_by: str
     secret: str
 
 
