@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import io
+import logging
 import os
 import socket
 import subprocess
@@ -25,6 +27,7 @@ from wlbtrack.config import Settings
 from wlbtrack.db import Database
 from wlbtrack.domain.auth.services import create_token
 from wlbtrack.lib.clock import TOKYO, Clock
+from wlbtrack.lib.logs import JsonFormatter
 from wlbtrack.lib.pipeline import RequestPipeline
 from wlbtrack.migrate import seed, upgrade
 from wlbtrack.services import Services
@@ -95,6 +98,34 @@ async def running(
     application = build_app(services)
     async with lifespan(application):
         yield Instance(services, application)
+
+
+@asynccontextmanager
+async def clocked(
+    settings: Settings, token: str, now: datetime
+) -> AsyncIterator[tuple[httpx.AsyncClient, FakeClock]]:
+    """A client (with this token) of an application whose clock starts at `now`, and the clock to move."""
+    clock = FakeClock(now)
+    async with running(settings, clock=clock) as instance, http_client(instance, token) as http:
+        yield http, clock
+
+
+@contextmanager
+def captured_logs(name: str = "") -> Iterator[io.StringIO]:
+    """What is logged at INFO and above to `name` (default: the root logger) while the block runs, formatted
+    as the service formats it."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger(name or None)
+    previous = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield stream
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
 
 
 def http_client(instance: Instance, token: str | None = None) -> httpx.AsyncClient:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
@@ -13,9 +12,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from apps import Instance, http_client, running
+from apps import Instance, captured_logs, http_client, running
 from wlbtrack.config import Settings
-from wlbtrack.lib.logs import JsonFormatter
 
 if TYPE_CHECKING:
     from conftest import MakeToken
@@ -117,18 +115,8 @@ async def test_guards_hold_with_warm_caches(settings: Settings, make_token: Make
 @pytest.fixture
 def access_lines() -> Iterator[io.StringIO]:
     """The access log while the test runs, formatted as the service formats it."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
-    logger = logging.getLogger("wlbtrack.access")
-    previous = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    try:
+    with captured_logs("wlbtrack.access") as stream:
         yield stream
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(previous)
 
 
 async def test_answers_with_warm_caches_are_logged_and_counted(

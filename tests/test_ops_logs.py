@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from wlbtrack.lib.logs import JsonFormatter
+from apps import captured_logs
 
 if TYPE_CHECKING:
     from conftest import MakeToken
@@ -23,18 +23,8 @@ SECRET_NOTE = "SENTINEL-NOTE-TEXT"
 @pytest.fixture
 def log_lines() -> Iterator[io.StringIO]:
     """Everything logged at INFO and above while the test runs, formatted as the service formats it."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
-    root = logging.getLogger()
-    previous = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    try:
+    with captured_logs() as stream:
         yield stream
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(previous)
 
 
 def _access_entries(stream: io.StringIO) -> list[dict[str, object]]:

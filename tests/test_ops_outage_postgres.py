@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -38,9 +39,18 @@ async def proxy(settings: Settings) -> AsyncIterator[TcpProxy]:
     await forwarder.stop()
 
 
-def _through(settings: Settings, proxy: TcpProxy) -> str:
+@asynccontextmanager
+async def _through(
+    settings: Settings, proxy: TcpProxy, token: str, **overrides: Any
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the application reaching this run's database through the proxy."""
     url = make_url(settings.database_url).set(host="127.0.0.1", port=proxy.port)
-    return url.render_as_string(hide_password=False)
+    database_url = url.render_as_string(hide_password=False)
+    async with (
+        running(settings, database_url=database_url, **overrides) as application,
+        http_client(application, token) as http,
+    ):
+        yield http
 
 
 async def _within_deadline(request: Any) -> httpx.Response:
@@ -70,10 +80,7 @@ async def test_a_stopped_database_gives_503_and_the_service_recovers_by_itself(
     settings: Settings, proxy: TcpProxy, make_token: MakeToken, admin: httpx.AsyncClient
 ) -> None:
     token = await make_token("department", department="children")
-    async with (
-        running(settings, database_url=_through(settings, proxy)) as application,
-        http_client(application, token) as http,
-    ):
+    async with _through(settings, proxy, token) as http:
         assert (await http.get("/api/v1/campaigns")).status_code == 200
         assert (await http.get("/ready")).status_code == 200
 
@@ -101,11 +108,7 @@ async def test_an_unreachable_network_gives_503_within_the_timeouts(
     settings: Settings, proxy: TcpProxy, make_token: MakeToken
 ) -> None:
     token = await make_token("viewer")
-    url = _through(settings, proxy)
-    async with (
-        running(settings, database_url=url, db_timeout=1.0, db_statement_timeout=1.0) as application,
-        http_client(application, token) as http,
-    ):
+    async with _through(settings, proxy, token, db_timeout=1.0, db_statement_timeout=1.0) as http:
         assert (await http.get("/api/v1/campaigns")).status_code == 200
 
         proxy.blackhole()  # packets vanish: only the timeouts end the wait
@@ -122,10 +125,7 @@ async def test_a_write_cut_off_mid_transaction_is_not_half_stored(
     settings: Settings, proxy: TcpProxy, make_token: MakeToken, admin: httpx.AsyncClient
 ) -> None:
     token = await make_token("department", department="children")
-    async with (
-        running(settings, database_url=_through(settings, proxy)) as application,
-        http_client(application, token) as http,
-    ):
+    async with _through(settings, proxy, token) as http:
         # the head row is upserted first; the connection dies as the revision row is sent
         proxy.cut_on(b"INSERT INTO report_revision")
         _assert_unavailable(

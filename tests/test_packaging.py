@@ -85,22 +85,28 @@ def test_the_wheel_ships_the_migrations_and_the_catalogue_unchanged(wheel: Path)
     assert not [name for name in names if name.startswith(("tests/", "benchmarks/", "migrations/", "seed/"))]
 
 
-def test_the_installed_package_finds_its_own_copies(wheel: Path, tmp_path: Path) -> None:
+def _run_installed(wheel: Path, tmp_path: Path, code: str) -> str:
+    """What `code` prints, run from an empty folder against the wheel's files unpacked into tmp_path/site."""
     with zipfile.ZipFile(wheel) as archive:
         archive.extractall(tmp_path / "site")
     result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from wlbtrack import resources as r; print(r.migrations_folder()); print(r.seed_file())",
-        ],
+        [sys.executable, "-c", code],
         capture_output=True,
         text=True,
         check=True,
         cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": str(tmp_path / "site")},
     )
-    migrations, seed = result.stdout.splitlines()
+    return result.stdout
+
+
+def test_the_installed_package_finds_its_own_copies(wheel: Path, tmp_path: Path) -> None:
+    output = _run_installed(
+        wheel,
+        tmp_path,
+        "from wlbtrack import resources as r; print(r.migrations_folder()); print(r.seed_file())",
+    )
+    migrations, seed = output.splitlines()
     assert migrations == str(tmp_path / "site" / "wlbtrack" / "_data" / "migrations")
     assert seed == str(tmp_path / "site" / "wlbtrack" / "_data" / "seed" / "catalogue.yaml")
 
@@ -116,17 +122,9 @@ def test_the_installed_package_speaks_japanese(wheel: Path, tmp_path: Path) -> N
     """The message catalogue ships as its .po and is read from the installed package: no build step."""
     with zipfile.ZipFile(wheel) as archive:
         assert "wlbtrack/locale/ja/LC_MESSAGES/messages.po" in archive.namelist()
-        archive.extractall(tmp_path / "site")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import wlbtrack.lib.i18n as i; print(i.Msg('unknown or revoked token').render('ja'))",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(tmp_path / "site")},
+    output = _run_installed(
+        wheel,
+        tmp_path,
+        "import wlbtrack.lib.i18n as i; print(i.Msg('unknown or revoked token').render('ja'))",
     )
-    assert result.stdout.strip() == "不明なトークンか、失効したトークンです"
+    assert output.strip() == "不明なトークンか、失効したトークンです"

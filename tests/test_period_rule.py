@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from apps import FakeClock, http_client, running
+from apps import FakeClock, clocked, http_client, running
 from wlbtrack.config import Settings
 
 if TYPE_CHECKING:
@@ -132,8 +132,8 @@ async def test_the_current_quarter_turns_at_midnight_in_tokyo(
     settings: Settings, make_token: MakeToken
 ) -> None:
     token = await make_token("admin")
-    clock = FakeClock(datetime(2026, 6, 30, 14, 59, tzinfo=UTC))  # 23:59 on 30 June in Tokyo
-    async with running(settings, clock=clock) as instance, http_client(instance, token) as admin:
+    now = datetime(2026, 6, 30, 14, 59, tzinfo=UTC)  # 23:59 on 30 June in Tokyo
+    async with clocked(settings, token, now) as (admin, clock):
         url = "/api/v1/guidelines/1.3.1/reports"
         assert (await admin.post(url, json={**REPORT, "period": "2026-Q2"})).status_code == 422
         assert (await admin.get("/api/v1/progress")).json()["period"] == "2026-Q1"

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from apps import FakeClock, http_client, running
+from apps import clocked
 from sheets import REPORT_KEYS, csv_file, report_row, upload
 from wlbtrack.config import Settings
 
@@ -364,9 +364,8 @@ async def test_on_time_is_decided_at_the_end_of_the_due_day_in_tokyo(
     settings: Settings, make_token: MakeToken
 ) -> None:
     # 2026-Q1 is due 2026-07-15; 14:59:59 UTC is 23:59:59 in Tokyo
-    clock = FakeClock(datetime(2026, 7, 15, 14, 59, 59, tzinfo=UTC))
     token = await make_token("admin")
-    async with running(settings, clock=clock) as instance, http_client(instance, token) as admin:
+    async with clocked(settings, token, datetime(2026, 7, 15, 14, 59, 59, tzinfo=UTC)) as (admin, clock):
         for department in (DEPARTMENT, "health-center", "education-board"):
             await report_all(admin, department, period="2026-Q1")
         progress = (await admin.get("/api/v1/progress/departments", params={"period": "2026-Q1"})).json()

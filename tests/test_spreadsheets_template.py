@@ -12,7 +12,7 @@ import pytest
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from apps import FakeClock, http_client, running
+from apps import clocked
 from sheets import REPORT_KEYS, VALUE_KEYS, XLSX, indicator, load, sheet_rows
 from wlbtrack.config import Settings
 
@@ -211,8 +211,8 @@ async def test_period_defaults_to_the_current_quarter_by_the_clock(
     settings: Settings, make_token: MakeToken
 ) -> None:
     token = await make_token("admin")
-    clock = FakeClock(datetime(2026, 3, 31, 14, 59, tzinfo=UTC))  # 23:59 on 31 March in Tokyo
-    async with running(settings, clock=clock) as instance, http_client(instance, token) as admin:
+    now = datetime(2026, 3, 31, 14, 59, tzinfo=UTC)  # 23:59 on 31 March in Tokyo
+    async with clocked(settings, token, now) as (admin, clock):
         for expected in ("2025-Q4", "2026-Q1"):
             response = await admin.get("/api/v1/templates/children")
             assert response.status_code == 200
