@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
 
-from litestar import Controller, Request, Response, get, post, put
-from litestar.di import NamedDependency
+from litestar import Controller, Request, Response, get
+from litestar.di import NamedDependency, Provide
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import JSONBody, QueryParameter
 
 from wlbtrack.config import FISCAL_YEARS
-from wlbtrack.db import ReadSession
+from wlbtrack.db import ReadSession, WriteSession
 from wlbtrack.domain.auth.guards import admin_only
-from wlbtrack.domain.auth.services import WRITE_CONTEXT, WriteContextDep
+from wlbtrack.domain.auth.services import WRITE_CONTEXT, WriteContext, WriteContextDep
 from wlbtrack.domain.periods.schemas import DeadlineIn, PeriodList, PeriodPath, PeriodPublic
 from wlbtrack.domain.periods.services import (
     Period,
@@ -40,12 +43,55 @@ CHANGE_ERRORS = errors(403, 404, 409, 422)
 PeriodsDep = NamedDependency[PeriodRules]
 
 
+@dataclass(frozen=True)
+class PeriodChange:
+    """The fiscal quarter named in the path, and what an admin's change to it needs."""
+
+    code: str
+    periods: PeriodRules
+    context: WriteContext
+
+    async def commit(
+        self,
+        change: Callable[[WriteSession, Period], Awaitable[PeriodPublic]],
+        body: DeadlineIn | None = None,
+    ) -> Response[PeriodPublic]:
+        """Make the change in one transaction, honouring the Idempotency-Key."""
+        period = self.periods.in_path("code", self.code)
+        session = self.context.session
+        return await self.context.commit(body, PeriodPublic, 200, lambda: change(session, period))
+
+
+def provide_period_change(code: PeriodPath, periods: PeriodsDep, context: WriteContextDep) -> PeriodChange:
+    """The quarter in the path; parsed by `commit`."""
+    return PeriodChange(code, periods, context)
+
+
+PeriodChangeDep = NamedDependency[PeriodChange]
+
+
+def admin_change(method: Literal["POST", "PUT"], path: str, summary: str, **options: Any) -> HTTPRouteHandler:
+    """The route of an admin's change to a fiscal quarter, answering the quarter's new state."""
+    return HTTPRouteHandler(
+        path,
+        http_method=method,
+        summary=summary,
+        status_code=200,
+        guards=[admin_only],
+        responses=CHANGE_ERRORS,
+        **options,
+    )
+
+
 class PeriodController(Controller):
     """Japanese fiscal-year quarters: `2026-Q1` is April–June 2026 (2026年度 第1四半期)."""
 
     path = "/periods"
     tags = ("periods",)
-    dependencies = WRITE_CONTEXT
+    dependencies = {  # noqa: RUF012  (Litestar reads the class attribute)
+        **WRITE_CONTEXT,
+        "change": Provide(provide_period_change, sync_to_thread=False),
+    }
 
     @get("/", summary="List fiscal quarters", responses=errors(422))
     async def list_periods(
@@ -73,59 +119,30 @@ class PeriodController(Controller):
         """One quarter with its dates, Japanese label and open/closed state."""
         return (await describe(session, periods, [periods.in_path("code", code)]))[0]
 
-    @post(
-        "/{code:str}/close",
-        summary="Close a fiscal quarter to writes",
-        status_code=200,
-        guards=[admin_only],
-        responses=CHANGE_ERRORS,
-    )
-    async def close(
-        self, code: PeriodPath, periods: PeriodsDep, context: WriteContextDep
-    ) -> Response[PeriodPublic]:
+    @admin_change("POST", "/{code:str}/close", "Close a fiscal quarter to writes")
+    async def close(self, change: PeriodChangeDep) -> Response[PeriodPublic]:
         """Writes into a closed period get 409 until it is reopened; closing twice changes nothing."""
-        period = periods.in_path("code", code)
-        return await context.commit(
-            None,
-            PeriodPublic,
-            200,
-            lambda: close_period(context.session, periods, period, context.principal.label),
-        )
+        by = change.context.principal.label
+        return await change.commit(lambda session, period: close_period(session, change.periods, period, by))
 
-    @post(
-        "/{code:str}/reopen",
-        summary="Reopen a closed fiscal quarter",
-        status_code=200,
-        guards=[admin_only],
-        responses=CHANGE_ERRORS,
-    )
-    async def reopen(
-        self, code: PeriodPath, periods: PeriodsDep, context: WriteContextDep
-    ) -> Response[PeriodPublic]:
+    @admin_change("POST", "/{code:str}/reopen", "Reopen a closed fiscal quarter")
+    async def reopen(self, change: PeriodChangeDep) -> Response[PeriodPublic]:
         """The period accepts writes again; reopening an open period changes nothing."""
-        period = periods.in_path("code", code)
-        return await context.commit(
-            None, PeriodPublic, 200, lambda: reopen_period(context.session, periods, period)
-        )
+        return await change.commit(lambda session, period: reopen_period(session, change.periods, period))
 
-    @put(
+    @admin_change(
+        "PUT",
         "/{code:str}/deadline",
-        summary="Set a fiscal quarter's due date",
-        status_code=200,
-        guards=[admin_only],
-        responses=CHANGE_ERRORS,
+        "Set a fiscal quarter's due date",
         dto=StrictBody[DeadlineIn],
         return_dto=None,
     )
     async def set_deadline(
-        self, code: PeriodPath, data: JSONBody[DeadlineIn], periods: PeriodsDep, context: WriteContextDep
+        self, data: JSONBody[DeadlineIn], change: PeriodChangeDep
     ) -> Response[PeriodPublic]:
         """Departments report by the end of `due` (Asia/Tokyo); without it a quarter is due
         WLBTRACK_DEADLINE_DAYS (15) days after it ends. A date before the quarter starts is a 422."""
-        period = periods.in_path("code", code)
-        return await context.commit(
-            data,
-            PeriodPublic,
-            200,
-            lambda: set_deadline(context.session, periods, period, data.due, context.principal.label),
+        by = change.context.principal.label
+        return await change.commit(
+            lambda session, period: set_deadline(session, change.periods, period, data.due, by), data
         )

@@ -75,32 +75,31 @@ def is_empty(cell: Cell) -> bool:
     return cell.kind is Kind.EMPTY or (cell.kind is Kind.TEXT and not str(cell.value).strip())
 
 
-def _unusable(cell: Cell, wanted: Msg) -> CellError | None:
-    """The error for a cell that can hold no usable content, whatever its column."""
+def _filled(cell: Cell, wanted: Msg) -> bool:
+    """False for an empty cell; a CellError for one that can hold no usable content, whatever its column."""
+    if is_empty(cell):
+        return False
     if cell.kind is Kind.FORMULA:
-        return CellError(
+        raise CellError(
             Msg("a formula without a calculated value; open the file in Excel, save it, and upload it again")
         )
     if cell.kind is Kind.ERROR:
-        return CellError(
+        raise CellError(
             Msg("the cell holds the error {error}; enter {wanted}", error=cell.value, wanted=wanted)
         )
     if cell.kind is Kind.DATE:
-        return CellError(Msg("a date where {wanted} belongs", wanted=wanted))
+        raise CellError(Msg("a date where {wanted} belongs", wanted=wanted))
     if cell.kind is Kind.BOOL:
-        return CellError(
+        raise CellError(
             Msg("{value} where {wanted} belongs", value="TRUE" if cell.value else "FALSE", wanted=wanted)
         )
-    return None
+    return True
 
 
 def text(cell: Cell) -> str | None:
     """Text as entered, without the CSV export's formula escaping (one leading ' removed); None if empty."""
-    if is_empty(cell):
+    if not _filled(cell, Msg("text")):
         return None
-    problem = _unusable(cell, Msg("text"))
-    if problem is not None:
-        raise problem
     if cell.kind is Kind.NUMBER:
         number = float(cell.value or 0)
         return str(int(number)) if number.is_integer() and abs(number) < 2**53 else repr(number)
@@ -154,11 +153,8 @@ def _normalised(value: str) -> str:
 
 def number(cell: Cell) -> float | None:
     """A number: a numeric cell, or text such as 1320, 1,320, １，３２０, －5 or 1.5e3; None if empty."""
-    if is_empty(cell):
+    if not _filled(cell, Msg("a number")):
         return None
-    problem = _unusable(cell, Msg("a number"))
-    if problem is not None:
-        raise problem
     if cell.kind is Kind.NUMBER:
         return float(cell.value or 0)
     raw = str(cell.value)
@@ -174,11 +170,8 @@ def number(cell: Cell) -> float | None:
 
 def integer(cell: Cell) -> int | None:
     """A whole number such as an indicator id: a numeric cell without a fraction, or digits; None if empty."""
-    if is_empty(cell):
+    if not _filled(cell, Msg("a whole number")):
         return None
-    problem = _unusable(cell, Msg("a whole number"))
-    if problem is not None:
-        raise problem
     if cell.kind is Kind.NUMBER:
         value = float(cell.value or 0)
         if not value.is_integer():
