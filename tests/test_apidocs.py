@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
-from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 import pytest
+
+from test_ops_deployment import every_string
 
 CSS_URL = re.compile(r"""url\(\s*(['"]?)(.*?)\1\s*\)""", re.DOTALL)
 OUTSIDE = re.compile(r"(?:https?:)?//", re.IGNORECASE)  # an absolute or protocol-relative URL names a host
@@ -100,16 +101,9 @@ async def test_no_page_refers_to_an_outside_host(client: httpx.AsyncClient, path
 
 
 async def test_the_openapi_document_names_no_outside_host(client: httpx.AsyncClient) -> None:
-    def strings(value: Any) -> list[str]:
-        if isinstance(value, dict):
-            return [text for item in value.items() for text in strings(list(item))]
-        if isinstance(value, list):
-            return [text for item in value for text in strings(item)]
-        return [value] if isinstance(value, str) else []
-
     for path in ("/schema", "/schema/openapi.json"):
         document = (await client.get(path)).json()
-        assert [text for text in strings(document) if OUTSIDE.search(text)] == []
+        assert [text for text in every_string(document) if OUTSIDE.search(text)] == []
 
 
 async def test_every_file_the_page_loads_answers_head_as_get(client: httpx.AsyncClient) -> None:

@@ -21,17 +21,22 @@ from wlbtrack.migrate import alembic_config, is_at_head
 from wlbtrack.models import metadata
 
 
-def _differences(connection: Connection) -> list[object]:
+def _compare(connection: Connection) -> list[object]:
     return list(compare_metadata(MigrationContext.configure(connection), metadata))
 
 
-async def test_the_migrated_schema_matches_the_models(settings: Settings) -> None:
+async def _differences(settings: Settings) -> list[object]:
+    """How the database's schema differs from the models'."""
     database = Database(settings)
     try:
         async with database.engine.connect() as connection:
-            assert await connection.run_sync(_differences) == []
+            return await connection.run_sync(_compare)
     finally:
         await database.dispose()
+
+
+async def test_the_migrated_schema_matches_the_models(settings: Settings) -> None:
+    assert await _differences(settings) == []
 
 
 @pytest.fixture
@@ -58,9 +63,4 @@ async def test_every_migration_steps_down_and_up_again(empty_settings: Settings)
     for target in ("head", "0001", "base", "head"):
         await asyncio.to_thread(command.upgrade if target == "head" else command.downgrade, config, target)
     assert await is_at_head(empty_settings)
-    database = Database(empty_settings)
-    try:
-        async with database.engine.connect() as connection:
-            assert await connection.run_sync(_differences) == []
-    finally:
-        await database.dispose()
+    assert await _differences(empty_settings) == []

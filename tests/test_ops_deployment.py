@@ -21,12 +21,12 @@ SUBSTITUTION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}"
 SECRET = re.compile(r"PASSWORD|TOKEN|SECRET|KEY", re.IGNORECASE)
 
 
-def compose_strings(value: Any) -> list[str]:
-    """Every key and string value in the Compose file."""
+def every_string(value: Any) -> list[str]:
+    """Every key and string value in a parsed document (the Compose file, the OpenAPI document)."""
     if isinstance(value, dict):
-        return [text for pair in value.items() for text in compose_strings(list(pair))]
+        return [text for pair in value.items() for text in every_string(list(pair))]
     if isinstance(value, list):
-        return [text for item in value for text in compose_strings(item)]
+        return [text for item in value for text in every_string(item)]
     return [value] if isinstance(value, str) else []
 
 
@@ -71,7 +71,7 @@ def test_data_lives_in_a_named_volume_and_dependencies_have_healthchecks() -> No
 
 
 def test_no_secret_has_a_default() -> None:
-    substitutions = [match for text in compose_strings(COMPOSE) for match in SUBSTITUTION.findall(text)]
+    substitutions = [match for text in every_string(COMPOSE) for match in SUBSTITUTION.findall(text)]
     assert substitutions
     for name, operator, argument in substitutions:
         if SECRET.search(name) and operator in (":-", "-"):
@@ -84,7 +84,7 @@ def test_no_secret_has_a_default() -> None:
 def test_compose_refuses_to_start_without_a_database_password_and_says_how_to_set_one() -> None:
     uses = [
         (operator, argument)
-        for text in compose_strings(COMPOSE)
+        for text in every_string(COMPOSE)
         for name, operator, argument in SUBSTITUTION.findall(text)
         if name == "POSTGRES_PASSWORD"
     ]
