@@ -18,8 +18,9 @@ from wlbtrack.db import ReadSession, WriteSession
 from wlbtrack.domain.auth.models import ApiToken, Role
 from wlbtrack.domain.auth.schemas import TokenCreated, TokenPublic
 from wlbtrack.domain.catalogue.models import DEPARTMENT
+from wlbtrack.domain.catalogue.services import Catalogue
 from wlbtrack.lib.clock import Clock
-from wlbtrack.lib.errors import one_of
+from wlbtrack.lib.errors import ProblemError, one_of
 from wlbtrack.lib.i18n import Msg
 from wlbtrack.lib.idempotency import IdempotencyKey, IdempotentWrite
 from wlbtrack.lib.tables import table
@@ -64,6 +65,16 @@ def provide_write_context(
 # Idempotency-Key header comes after the handler's own parameters in the OpenAPI document)
 WRITE_CONTEXT = {"context": Provide(provide_write_context, sync_to_thread=False)}
 WriteContextDep = NamedDependency[WriteContext]
+
+
+def own_department_only(
+    principal: Principal, catalogue: Catalogue, department: str, refusal: Callable[..., Msg]
+) -> None:
+    """A department token acts only for its own department: else a 403, `refusal(own=…, department=…)`."""
+    if principal.role is Role.DEPARTMENT and principal.department != department:
+        own = catalogue.department_term(principal.department or "")
+        message = refusal(own=own, department=catalogue.department_term(department))
+        raise ProblemError(403, message, field="department")
 
 
 class TokenError(ValueError):

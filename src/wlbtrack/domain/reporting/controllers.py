@@ -17,7 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wlbtrack.db import ReadSession, WriteSession
 from wlbtrack.domain.auth.guards import admin_only, writers_only
 from wlbtrack.domain.auth.models import Role
-from wlbtrack.domain.auth.services import WRITE_CONTEXT, Principal, WriteContext, WriteContextDep
+from wlbtrack.domain.auth.services import (
+    WRITE_CONTEXT,
+    Principal,
+    WriteContext,
+    WriteContextDep,
+    own_department_only,
+)
 from wlbtrack.domain.catalogue.schemas import DepartmentFilter, DepartmentPath, GuidelineFilter, GuidelinePath
 from wlbtrack.domain.catalogue.services import Catalogue
 from wlbtrack.domain.periods.schemas import PeriodPath
@@ -532,17 +538,12 @@ class QuarterController(Controller):
         """From `open` or `returned`, by the department's own token or an admin; every guideline the
         department is responsible for needs a report for the period (else 422 listing each in `errors`).
         After this the department's own writes for the period are a 409 until the plan office returns it."""
-        principal, catalogue, department = quarter.context.principal, quarter.catalogue, quarter.department
-        if principal.role is Role.DEPARTMENT and principal.department != department:
-            raise ProblemError(
-                403,
-                Msg(
-                    "a token of {own} cannot submit for {department}",
-                    own=catalogue.department_term(principal.department or ""),
-                    department=catalogue.department_term(department),
-                ),
-                field="department",
-            )
+        own_department_only(
+            quarter.context.principal,
+            quarter.catalogue,
+            quarter.department,
+            lambda **terms: Msg("a token of {own} cannot submit for {department}", **terms),
+        )
         return await quarter.move("submit")
 
     @transition("approve", "Approve a submitted quarter (plan office)", admin_only)

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wlbtrack.db import WriteSession
 from wlbtrack.domain.auth.models import Role
-from wlbtrack.domain.auth.services import Principal
+from wlbtrack.domain.auth.services import Principal, own_department_only
 from wlbtrack.domain.catalogue.services import Catalogue
 from wlbtrack.domain.periods.services import (
     Period,
@@ -74,15 +74,12 @@ def acting_department(
     """
     if principal.role is Role.DEPARTMENT:
         assert principal.department is not None
-        if requested is not None and requested != principal.department:
-            raise ProblemError(
-                403,
-                Msg(
-                    "a token of {own} cannot write for {department}",
-                    own=catalogue.department_term(principal.department),
-                    department=catalogue.department_term(requested),
-                ),
-                field="department",
+        if requested is not None:
+            own_department_only(
+                principal,
+                catalogue,
+                requested,
+                lambda **terms: Msg("a token of {own} cannot write for {department}", **terms),
             )
         return principal.department
     department = requested or default

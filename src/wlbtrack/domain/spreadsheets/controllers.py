@@ -26,8 +26,7 @@ from litestar.params import QueryParameter
 
 from wlbtrack.db import ReadSession
 from wlbtrack.domain.auth.guards import writers_only
-from wlbtrack.domain.auth.models import Role
-from wlbtrack.domain.auth.services import WRITE_CONTEXT, Principal, WriteContextDep
+from wlbtrack.domain.auth.services import WRITE_CONTEXT, Principal, WriteContextDep, own_department_only
 from wlbtrack.domain.catalogue.schemas import DepartmentPath
 from wlbtrack.domain.catalogue.services import Catalogue
 from wlbtrack.domain.periods.services import PeriodRules
@@ -160,16 +159,12 @@ async def workbook_download(
     department, 403 when a department token asks for another department's (the API and the dashboard)."""
     if department not in catalogue.departments:
         raise ProblemError(404, Msg("no department with code {code!r}", code=department), field="department")
-    if principal.role is Role.DEPARTMENT and principal.department != department:
-        raise ProblemError(
-            403,
-            Msg(
-                "a token of {own} cannot fetch {department}'s workbook",
-                own=catalogue.department_term(principal.department or ""),
-                department=catalogue.department_term(department),
-            ),
-            field="department",
-        )
+    own_department_only(
+        principal,
+        catalogue,
+        department,
+        lambda **terms: Msg("a token of {own} cannot fetch {department}'s workbook", **terms),
+    )
     chosen = periods.parse_optional("period", period) or periods.current()
     rows = await services.template_rows(session, catalogue, department, chosen)
     content = await anyio.to_thread.run_sync(services.template_workbook, catalogue, department, chosen, rows)
