@@ -65,6 +65,7 @@ def provide_write_context(
 # Idempotency-Key header comes after the handler's own parameters in the OpenAPI document)
 WRITE_CONTEXT = {"context": Provide(provide_write_context, sync_to_thread=False)}
 WriteContextDep = NamedDependency[WriteContext]
+PrincipalDep = NamedDependency[Principal]
 
 
 def own_department_only(

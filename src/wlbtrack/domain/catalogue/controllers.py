@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, TypeVar, cast
 
 from litestar import Controller, get
-from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
 from wlbtrack.domain.catalogue.schemas import (
@@ -27,14 +26,13 @@ from wlbtrack.domain.catalogue.schemas import (
     InitiativeList,
     InitiativePublic,
 )
-from wlbtrack.domain.catalogue.services import Catalogue
+from wlbtrack.domain.catalogue.services import CatalogueDep
 from wlbtrack.lib.errors import ProblemError
 from wlbtrack.lib.i18n import Msg
 from wlbtrack.lib.responses import NOT_FOUND, errors
 
 FILTER_ERRORS = errors(422)
 
-CatalogueDep = NamedDependency[Catalogue]
 T = TypeVar("T")
 
 

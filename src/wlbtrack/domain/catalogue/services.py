@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from litestar.di import NamedDependency
 from litestar.serialization import encode_json
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -236,3 +237,6 @@ class CatalogueCache:
         self._background = None
         if not task.cancelled():
             task.exception()  # a failed check is retried by the next request; get() raises once stale
+
+
+CatalogueDep = NamedDependency[Catalogue]

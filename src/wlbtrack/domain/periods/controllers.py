@@ -19,6 +19,7 @@ from wlbtrack.domain.periods.schemas import DeadlineIn, PeriodList, PeriodPath, 
 from wlbtrack.domain.periods.services import (
     Period,
     PeriodRules,
+    PeriodsDep,
     close_period,
     describe,
     periods_between,
@@ -40,7 +41,6 @@ FiscalYear = Annotated[
     ),
 ]
 CHANGE_ERRORS = errors(403, 404, 409, 422)
-PeriodsDep = NamedDependency[PeriodRules]
 
 
 @dataclass(frozen=True)

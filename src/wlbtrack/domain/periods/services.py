@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from litestar.di import NamedDependency
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -569,3 +570,6 @@ async def remind(database: Database, rules: PeriodRules, reminder_days: int) -> 
                 await emit(writer, event, data, now)
                 scheduled += 1
     return scheduled
+
+
+PeriodsDep = NamedDependency[PeriodRules]

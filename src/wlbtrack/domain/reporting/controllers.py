@@ -20,14 +20,15 @@ from wlbtrack.domain.auth.models import Role
 from wlbtrack.domain.auth.services import (
     WRITE_CONTEXT,
     Principal,
+    PrincipalDep,
     WriteContext,
     WriteContextDep,
     own_department_only,
 )
 from wlbtrack.domain.catalogue.schemas import DepartmentFilter, DepartmentPath, GuidelineFilter, GuidelinePath
-from wlbtrack.domain.catalogue.services import Catalogue
+from wlbtrack.domain.catalogue.services import Catalogue, CatalogueDep
 from wlbtrack.domain.periods.schemas import PeriodPath
-from wlbtrack.domain.periods.services import PeriodRules
+from wlbtrack.domain.periods.services import PeriodRules, PeriodsDep
 from wlbtrack.domain.reporting import queries
 from wlbtrack.domain.reporting.schemas import (
     DepartmentQuarterList,
@@ -72,9 +73,6 @@ from wlbtrack.lib.metrics import record_submission
 from wlbtrack.lib.responses import errors, linked
 from wlbtrack.lib.validation import StrictBody
 
-CatalogueDep = NamedDependency[Catalogue]
-PrincipalDep = NamedDependency[Principal]
-PeriodsDep = NamedDependency[PeriodRules]
 SessionDep = NamedDependency[ReadSession]
 WriteSessionDep = NamedDependency[WriteSession]
 WRITE_ERRORS = errors(403, 404, 409, 413, 422)

@@ -26,10 +26,16 @@ from litestar.params import QueryParameter
 
 from wlbtrack.db import ReadSession
 from wlbtrack.domain.auth.guards import writers_only
-from wlbtrack.domain.auth.services import WRITE_CONTEXT, Principal, WriteContextDep, own_department_only
+from wlbtrack.domain.auth.services import (
+    WRITE_CONTEXT,
+    Principal,
+    PrincipalDep,
+    WriteContextDep,
+    own_department_only,
+)
 from wlbtrack.domain.catalogue.schemas import DepartmentPath
-from wlbtrack.domain.catalogue.services import Catalogue
-from wlbtrack.domain.periods.services import PeriodRules
+from wlbtrack.domain.catalogue.services import Catalogue, CatalogueDep
+from wlbtrack.domain.periods.services import PeriodRules, PeriodsDep
 from wlbtrack.domain.progress.schemas import PeriodParam
 from wlbtrack.domain.spreadsheets import services
 from wlbtrack.domain.spreadsheets.reader import too_large
@@ -48,9 +54,6 @@ from wlbtrack.lib.responses import errors, problem
 from wlbtrack.lib.text import shown
 
 AnyRequest = Request[Any, Any, Any]
-CatalogueDep = NamedDependency[Catalogue]
-PrincipalDep = NamedDependency[Principal]
-PeriodsDep = NamedDependency[PeriodRules]
 MULTIPART_OVERHEAD = 64_000  # boundaries and part headers around a file of MAX_FILE_BYTES
 # Content types of a file sent as the raw body; other than multipart, anything else is a 415.
 RAW_MEDIA_TYPES = frozenset(
