@@ -221,7 +221,7 @@ async def test_two_applications_never_serve_each_others_bodies(settings: Setting
 
 
 async def test_concurrent_misses_of_one_key_compute_once_and_failures_are_not_kept() -> None:
-    cache = ResultCache(max_entries=4)
+    cache: ResultCache[bytes] = ResultCache(max_entries=4)
     gate = asyncio.Event()
     calls = 0
 

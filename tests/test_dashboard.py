@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from apps import Instance, http_client
+
 if TYPE_CHECKING:
     from conftest import MakeToken
 
@@ -64,6 +66,27 @@ async def test_parallel_pages_of_one_session_all_load(
         *(client.get("/dashboard/departments" if n % 2 else "/dashboard/") for n in range(16))
     )
     assert [page.status_code for page in pages] == [200] * 16
+
+
+async def test_each_user_gets_their_own_name_and_csrf_token_around_shared_content(
+    instance: Instance, make_token: MakeToken
+) -> None:
+    """A page's content is rendered once for everyone; the logout form (name, CSRF token) is each user's."""
+    async with http_client(instance) as first, http_client(instance) as second:
+        await sign_in(first, await make_token("viewer", label="first-user"))
+        await sign_in(second, await make_token("viewer", label="second-user"))
+        one, two = [(await user.get("/dashboard/?period=2026-Q1")).text for user in (first, second)]
+        assert "first-user" in one
+        assert "second-user" not in one
+        assert "second-user" in two
+        assert "first-user" not in two
+        assert csrf_field(one) not in two
+        assert csrf_field(two) not in one
+        refused = await second.post("/dashboard/logout", data={"_csrf_token": csrf_field(one)})
+        assert refused.status_code == 403  # the token on first's page is first's alone
+        signed_out = await second.post("/dashboard/logout", data={"_csrf_token": csrf_field(two)})
+        assert signed_out.status_code in (302, 303)
+        assert (await first.get("/dashboard/?period=2026-Q1")).status_code == 200
 
 
 async def test_bad_token_is_refused_and_post_without_csrf_refused(

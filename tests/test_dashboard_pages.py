@@ -56,6 +56,14 @@ def element(page: str, tag: str, attribute: str, value: str) -> str:
     return found.group(1)
 
 
+def main(response: httpx.Response) -> str:
+    """The page's <main> element (its content without the nav and the logout form)."""
+    assert response.status_code == 200, response.text
+    found = re.search(r"<main>(.*)</main>", response.text, re.DOTALL)
+    assert found
+    return found.group(1)
+
+
 def cells(row: str) -> list[str]:
     """The text of each <td> of a table row."""
     return [text(cell) for cell in re.findall(r"<td\b[^>]*>(.*?)</td>", row, re.DOTALL)]
@@ -107,6 +115,21 @@ async def test_unknown_codes_and_periods_are_404(browser: httpx.AsyncClient) -> 
         for period in ("2026-Q9", "garbage", "1999-Q1", "2999-Q1"):
             response = await browser.get(path, params={"period": period})
             assert response.status_code == 404, (path, period)
+
+
+async def test_a_report_posted_shows_on_the_next_load_of_every_page(
+    browser: httpx.AsyncClient, admin: httpx.AsyncClient
+) -> None:
+    """Pages are rendered once per data version: a report posted after a page was shown is on its next
+    load."""
+    before = {path: main(await browser.get(path, params={"period": Q2})) for path in PAGES}
+    assert 'data-attention="1.1.1/children"' not in before["/dashboard/"]
+    await report(admin, "1.1.1", "children", Q2, "delayed")
+    after = {path: main(await browser.get(path, params={"period": Q2})) for path in PAGES}
+    assert "遅延" in text(element(after["/dashboard/"], "tr", "data-attention", "1.1.1/children"))
+    assert "1.1.1 delayed" in after["/dashboard/guidelines/1.1.1"]
+    assert "1.1.1 delayed" in after["/dashboard/departments/children"]
+    assert [path for path in PAGES if after[path] == before[path]] == []
 
 
 async def test_overview_shows_the_api_numbers(

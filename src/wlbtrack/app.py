@@ -45,6 +45,7 @@ from wlbtrack.domain.catalogue.controllers import (
 from wlbtrack.domain.catalogue.services import Catalogue
 from wlbtrack.domain.dashboard.controllers import DashboardController
 from wlbtrack.domain.dashboard.errors import error_page
+from wlbtrack.domain.dashboard.fragments import PageCache
 from wlbtrack.domain.dashboard.sessions import SignInRequired, signed_in_guard, to_login
 from wlbtrack.domain.dashboard.store import DatabaseStore
 from wlbtrack.domain.dashboard.workbook import WorkbookController
@@ -114,8 +115,9 @@ def api_routes() -> list[Any]:
     ]
 
 
-def dependencies(services: Services) -> dict[str, Provide]:
-    """What handlers may ask for by name, each typed, each taken from the services container."""
+def dependencies(services: Services, templates: JinjaTemplateEngine) -> dict[str, Provide]:
+    """What handlers may ask for by name, each typed, each taken from the services container (the
+    dashboard's page cache renders with the app's templates)."""
 
     async def provide_catalogue() -> Catalogue:
         return await services.catalogue.get()
@@ -143,6 +145,7 @@ def dependencies(services: Services) -> dict[str, Provide]:
         "session": Provide(provide_session),
         "write_session": Provide(provide_write_session),
         "progress": Provide(provide_progress, sync_to_thread=False),
+        "fragments": constant(PageCache(services.responses, services.pages, templates.engine)),
     }
 
 
@@ -198,6 +201,7 @@ def build_app(services: Services) -> RequestPipeline:
         if settings.redis_url
         else DatabaseStore(services.database)
     )
+    templates = JinjaTemplateEngine(directory=DASHBOARD / "templates")
     csrf = CSRFConfig(secret=settings.session_secret, cookie_httponly=True, cookie_samesite="lax")
     # sessions and CSRF on the dashboard's routes only: /api/v1 keeps bearer tokens alone; their cookies are
     # Secure when the request came over HTTPS
@@ -220,10 +224,10 @@ def build_app(services: Services) -> RequestPipeline:
     app = Litestar(
         route_handlers=[health, ready, api, dashboard, dashboard_files, *metrics],
         stores={"dashboard_sessions": store},
-        template_config=TemplateConfig(directory=DASHBOARD / "templates", engine=JinjaTemplateEngine),
+        template_config=TemplateConfig(instance=templates),
         lifespan=[services.lifespan, frozen_startup_objects],
         middleware=[BearerAuth(tokens=services.tokens, limiter=services.rate_limiter)],
-        dependencies=dependencies(services),
+        dependencies=dependencies(services, templates),
         exception_handlers=errors.exception_handlers(),
         before_request=before_request,
         request_max_body_size=1_000_000,

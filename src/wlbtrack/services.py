@@ -2,8 +2,9 @@
 application's lifespan. Handlers reach its parts through the dependencies app.py declares; middleware get
 theirs as constructor arguments; domains never import this module.
 
-Every cache is one of these services (catalogue, tokens, data_version, responses, rate_limiter) and reads
-`clock`; README.md, Operations → Caches, lists what each holds, what invalidates it and how stale it can be.
+Every cache is one of these services (catalogue, tokens, data_version, responses, pages, rate_limiter) and
+reads `clock`; README.md, Operations → Caches, lists what each holds, what invalidates it and how stale it
+can be.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from wlbtrack.config import Settings
 from wlbtrack.db import Database
 from wlbtrack.domain.auth.services import TokenCache, principal_fetcher
 from wlbtrack.domain.catalogue.services import CatalogueCache
+from wlbtrack.domain.dashboard.fragments import Fragment
 from wlbtrack.domain.periods.services import PeriodRules, remind
 from wlbtrack.domain.webhooks.services import Deliverer, WebhookSettings
 from wlbtrack.lib.caching import ResponseCache, ResultCache
@@ -41,6 +43,7 @@ class Services:
     tokens: TokenCache
     periods: PeriodRules
     responses: ResponseCache
+    pages: ResultCache[Fragment]
     rate_limiter: RateLimiter | None
     webhooks: WebhookSettings
     deliverer: Deliverer | None
@@ -70,6 +73,7 @@ class Services:
             tokens=TokenCache(settings.token_cache_ttl, principal_fetcher(database.read_sessions), clock),
             periods=periods,
             responses=ResponseCache(database, data_version, ResultCache(RESULTS_KEPT)),
+            pages=ResultCache(RESULTS_KEPT),
             rate_limiter=RateLimiter.configured(settings.rate_limit, settings.redis_url, clock),
             webhooks=WebhookSettings(settings.webhook_allow_loopback, clock),
             deliverer=deliverer,

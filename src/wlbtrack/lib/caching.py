@@ -7,7 +7,7 @@ import hashlib
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 
 from litestar import MediaType, Request, Response
 from litestar.openapi.datastructures import ResponseSpec
@@ -18,14 +18,21 @@ from wlbtrack.db import Database
 from wlbtrack.lib.data_version import DataVersion
 
 T = TypeVar("T")
+V = TypeVar("V")
 
 NOT_MODIFIED = ResponseSpec(
     data_container=None, description="Not modified: the ETag sent in If-None-Match is still current"
 )
 
 
-class ResultCache:
-    """Recent encoded response bodies by key, least recently used dropped first.
+def digest(material: object) -> str:
+    """A short hash of what something depends on (its repr), for a tag or a cache key."""
+    return hashlib.sha256(repr(material).encode("utf-8")).hexdigest()[:32]
+
+
+class ResultCache(Generic[V]):
+    """Recent results (encoded response bodies, rendered page fragments) by key, least recently used
+    dropped first.
 
     Single-flight: requests that miss the same key at the same time (as every reader does right after a
     write changes the data version) wait for one computation instead of each running their own.
@@ -33,11 +40,11 @@ class ResultCache:
 
     def __init__(self, max_entries: int) -> None:
         self._max_entries = max_entries
-        self._entries: OrderedDict[str, bytes] = OrderedDict()
-        self._pending: dict[str, asyncio.Future[bytes]] = {}
+        self._entries: OrderedDict[str, V] = OrderedDict()
+        self._pending: dict[str, asyncio.Future[V]] = {}
 
-    async def get(self, key: str, compute: Callable[[], Awaitable[bytes]]) -> bytes:
-        """The body stored under `key`, computing it once if it is not there yet."""
+    async def get(self, key: str, compute: Callable[[], Awaitable[V]]) -> V:
+        """The result stored under `key`, computing it once if it is not there yet."""
         body = self._entries.get(key)
         if body is not None:
             self._entries.move_to_end(key)
@@ -48,7 +55,7 @@ class ResultCache:
             pending.add_done_callback(lambda done: self._settle(key, done))
         return await asyncio.shield(pending)  # a waiter that gives up leaves the computation to the others
 
-    def _settle(self, key: str, done: asyncio.Future[bytes]) -> None:
+    def _settle(self, key: str, done: asyncio.Future[V]) -> None:
         self._pending.pop(key, None)
         if done.cancelled() or done.exception() is not None:
             return  # its waiters get the exception; the next request computes again
@@ -69,8 +76,7 @@ class Conditional:
     def of(cls, request: Request[Any, Any, Any], *depends_on: object) -> Conditional:
         """The tag of this request (path and query) given everything its body `depends_on`."""
         query = sorted(request.query_params.multi_items())
-        material = repr((request.url.path, query, depends_on))
-        tag = '"' + hashlib.sha256(material.encode("utf-8")).hexdigest()[:32] + '"'
+        tag = '"' + digest((request.url.path, query, depends_on)) + '"'
         header = request.headers.get("if-none-match", "")
         held = {item.strip().removeprefix("W/") for item in header.split(",")}
         return cls(tag=tag, fresh=tag in held or "*" in held)
@@ -98,7 +104,7 @@ class ResponseCache:
     data version and what the caller adds (the catalogue version, resolved defaults), and the body for a
     tag is computed and encoded once in this process (single-flight)."""
 
-    def __init__(self, database: Database, data_version: DataVersion, results: ResultCache) -> None:
+    def __init__(self, database: Database, data_version: DataVersion, results: ResultCache[bytes]) -> None:
         self.database = database
         self.data_version = data_version
         self.results = results
@@ -114,6 +120,11 @@ class ResponseCache:
         """
         version = await self.data_version.current()
         return Conditional.of(request, self.database.identity, version, *depends_on)
+
+    async def key(self, *depends_on: object) -> str:
+        """A cache key for a result that depends on the data at its current version and on `depends_on`
+        (read before the data, like the tag of `conditional`)."""
+        return digest((self.database.identity, await self.data_version.current(), depends_on))
 
     async def respond(
         self, conditional: Conditional, compute: Callable[[AsyncSession], Awaitable[T]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
@@ -12,13 +13,15 @@ from litestar.response import Redirect, Template
 
 from wlbtrack.db import ReadSession
 from wlbtrack.domain.auth.services import resolve_token
-from wlbtrack.domain.dashboard import charts, labels, linecharts, pages
+from wlbtrack.domain.dashboard import labels, pages
+from wlbtrack.domain.dashboard.fragments import Load, PageCache
 from wlbtrack.domain.dashboard.sessions import LOGIN, SIGNED_OUT, signed_in
 from wlbtrack.domain.progress.services import ProgressService
 
 AnyRequest = Request[Any, Any, Any]
 Progress = NamedDependency[ProgressService]
 Session = NamedDependency[ReadSession]
+Fragments = NamedDependency[PageCache]
 PagePeriod = Annotated[str | None, QueryParameter(description="Fiscal quarter, e.g. 2026-Q1")]  # bad: 404
 
 
@@ -27,20 +30,28 @@ def login_page(error: str | None) -> Template:
     return Template("login.html", context={"labels": labels, "error": error})
 
 
-def page(request: AnyRequest, progress: ProgressService, name: str, period: str, **context: Any) -> Template:
-    """A signed-in page: the nav, the period selector (keeping this page) and the page's own context."""
+async def page(
+    request: AnyRequest,
+    progress: ProgressService,
+    fragments: PageCache,
+    name: str,
+    period: str,
+    load: Load,
+    *arguments: str,
+) -> Template:
+    """A signed-in page: its content (cached, see PageCache) inside the nav, the period selector (keeping
+    this page) and the logout form, which are rendered per request."""
+    fragment = await fragments.fragment(progress, name, period, load, *arguments)
     return Template(
-        name,
+        "page.html",
         context={
-            "labels": labels,
-            "charts": charts,
-            "lines": linecharts,
             "principal": signed_in(request),
             "catalogue": progress.catalogue,
             "period": period,
             "periods": pages.period_choices(progress.periods),
             "path": request.url.path,
-            **context,
+            "title": fragment.title,
+            "main": fragment.main,
         },
     )
 
@@ -77,55 +88,55 @@ class DashboardController(Controller):
 
     @get("/")
     async def overview(
-        self, request: AnyRequest, session: Session, progress: Progress, period: PagePeriod = None
+        self, request: AnyRequest, progress: Progress, fragments: Fragments, period: PagePeriod = None
     ) -> Template:
         at = pages.page_period(progress.periods, period)
-        data = await pages.overview(session, progress, at)
-        return page(request, progress, "overview.html", at, data=data)
+        load = partial(pages.overview, progress=progress, period=at)
+        return await page(request, progress, fragments, "overview.html", at, load)
 
     @get("/campaigns/{code:str}")
     async def campaign(
         self,
         request: AnyRequest,
-        session: Session,
         progress: Progress,
+        fragments: Fragments,
         code: FromPath[str],
         period: PagePeriod = None,
     ) -> Template:
         at = pages.page_period(progress.periods, period)
-        data = await pages.campaign(session, progress, at, code)
-        return page(request, progress, "campaign.html", at, data=data)
+        load = partial(pages.campaign, progress=progress, period=at, code=code)
+        return await page(request, progress, fragments, "campaign.html", at, load, code)
 
     @get("/guidelines/{code:str}")
     async def guideline(
         self,
         request: AnyRequest,
-        session: Session,
         progress: Progress,
+        fragments: Fragments,
         code: FromPath[str],
         period: PagePeriod = None,
     ) -> Template:
         at = pages.page_period(progress.periods, period)
-        data = await pages.guideline(session, progress, at, code)
-        return page(request, progress, "guideline.html", at, data=data)
+        load = partial(pages.guideline, progress=progress, period=at, code=code)
+        return await page(request, progress, fragments, "guideline.html", at, load, code)
 
     @get("/departments")
     async def departments(
-        self, request: AnyRequest, session: Session, progress: Progress, period: PagePeriod = None
+        self, request: AnyRequest, progress: Progress, fragments: Fragments, period: PagePeriod = None
     ) -> Template:
         at = pages.page_period(progress.periods, period)
-        data = await pages.departments(session, progress, at)
-        return page(request, progress, "departments.html", at, data=data)
+        load = partial(pages.departments, progress=progress, period=at)
+        return await page(request, progress, fragments, "departments.html", at, load)
 
     @get("/departments/{code:str}")
     async def department(
         self,
         request: AnyRequest,
-        session: Session,
         progress: Progress,
+        fragments: Fragments,
         code: FromPath[str],
         period: PagePeriod = None,
     ) -> Template:
         at = pages.page_period(progress.periods, period)
-        data = await pages.department(session, progress, at, code)
-        return page(request, progress, "department.html", at, data=data)
+        load = partial(pages.department, progress=progress, period=at, code=code)
+        return await page(request, progress, fragments, "department.html", at, load, code)
