@@ -16,7 +16,7 @@ from test_progress import report
 from wlbtrack.config import Settings
 from wlbtrack.db import Database
 from wlbtrack.domain.auth.models import Role
-from wlbtrack.domain.auth.services import Principal, TokenCache
+from wlbtrack.domain.auth.services import Principal, TokenCache, TokenKey
 from wlbtrack.domain.catalogue.services import CatalogueCache
 from wlbtrack.lib.caching import ResultCache
 
@@ -39,7 +39,7 @@ class Directory:
         self.gate = asyncio.Event()
         self.gate.set()
 
-    async def fetch(self, _token: str) -> Principal | None:
+    async def fetch(self, _token: TokenKey) -> Principal | None:
         self.calls += 1
         await self.gate.wait()
         if isinstance(self.answer, Exception):

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from apps import Instance, http_client
+from apps import FakeClock, Instance, http_client, running
+from wlbtrack.config import Settings
 
 if TYPE_CHECKING:
     from conftest import MakeToken
@@ -60,7 +61,7 @@ async def test_viewer_signs_in_and_overview_matches_api(
 async def test_parallel_pages_of_one_session_all_load(
     client: httpx.AsyncClient, make_token: MakeToken
 ) -> None:
-    """A browser loads pages of one session in parallel; each response stores the session again."""
+    """A browser loads pages of one session in parallel."""
     assert (await sign_in(client, await make_token("viewer"))).status_code in (302, 303)
     pages = await asyncio.gather(
         *(client.get("/dashboard/departments" if n % 2 else "/dashboard/") for n in range(16))
@@ -132,3 +133,49 @@ async def test_department_user_lands_on_their_department(
     assert mine["name"] in page.text
     assert all(code in page.text for code in mine["missing"])
     assert f"<td>{mine['expected']}</td><td>{mine['received']}</td>" in page.text
+
+
+async def test_a_session_ends_its_hours_after_sign_in_however_often_it_is_used(
+    settings: Settings, make_token: MakeToken
+) -> None:
+    clock = FakeClock()
+    async with running(settings, clock=clock, session_hours=2) as instance, http_client(instance) as browser:
+        await sign_in(browser, await make_token("viewer"))
+        for _ in range(7):  # a page every quarter of an hour, up to 1 h 45 min after sign-in
+            clock.advance(15 * 60)
+            assert (await browser.get("/dashboard/departments")).status_code == 200
+        clock.advance(15 * 60 + 1)
+        ended = await browser.get("/dashboard/departments")
+    assert ended.status_code in (302, 303, 307)
+    assert ended.headers["location"].endswith("/dashboard/login")
+
+
+async def test_a_sessions_token_is_checked_like_an_api_token(
+    settings: Settings, make_token: MakeToken
+) -> None:
+    """Through the token cache: a revocation through this worker ends the session at once, one made
+    elsewhere (another instance) within WLBTRACK_TOKEN_CACHE_TTL."""
+    clock = FakeClock()
+    admin_token = await make_token("admin")
+    async with (
+        running(settings, clock=clock, token_cache_ttl=60) as here,
+        running(settings) as elsewhere,
+        http_client(here, admin_token) as admin_here,
+        http_client(elsewhere, admin_token) as admin_elsewhere,
+        http_client(here) as first,
+        http_client(here) as second,
+    ):
+        await sign_in(first, await make_token("viewer", label="revoked-here"))
+        await sign_in(second, await make_token("viewer", label="revoked-elsewhere"))
+        assert [(await user.get("/dashboard/departments")).status_code for user in (first, second)] == [
+            200,
+            200,
+        ]
+        listed = {t["label"]: t["id"] for t in (await admin_here.get("/api/v1/tokens")).json()["items"]}
+        assert (await admin_here.delete(f"/api/v1/tokens/{listed['revoked-here']}")).status_code == 204
+        assert (await first.get("/dashboard/departments")).headers["location"].endswith("/dashboard/login")
+        assert (
+            await admin_elsewhere.delete(f"/api/v1/tokens/{listed['revoked-elsewhere']}")
+        ).status_code == 204
+        clock.advance(60)
+        assert (await second.get("/dashboard/departments")).headers["location"].endswith("/dashboard/login")

@@ -20,7 +20,6 @@ from litestar.di import NamedDependency, Provide
 from litestar.handlers import HTTPRouteHandler
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
-from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
@@ -46,7 +45,7 @@ from wlbtrack.domain.catalogue.services import Catalogue
 from wlbtrack.domain.dashboard.controllers import DashboardController
 from wlbtrack.domain.dashboard.errors import error_page
 from wlbtrack.domain.dashboard.fragments import PageCache
-from wlbtrack.domain.dashboard.sessions import SignInRequired, signed_in_guard, to_login
+from wlbtrack.domain.dashboard.sessions import SessionConfig, SignInRequired, signed_in_guard, to_login
 from wlbtrack.domain.dashboard.store import DatabaseStore
 from wlbtrack.domain.dashboard.workbook import WorkbookController
 from wlbtrack.domain.periods.controllers import PeriodController
@@ -189,7 +188,7 @@ def build_app(services: Services) -> RequestPipeline:
         dependencies={"principal": Provide(provide_principal, sync_to_thread=False)},
     )
     metrics = [metrics_controller(settings.metrics_token, observe_pool)] if settings.metrics else []
-    sessions = ServerSideSessionConfig(
+    sessions = SessionConfig(
         key="wlbtrack_session",
         max_age=settings.session_hours * 3600,
         httponly=True,
@@ -199,7 +198,7 @@ def build_app(services: Services) -> RequestPipeline:
     store = (
         RedisStore.with_client(url=settings.redis_url)
         if settings.redis_url
-        else DatabaseStore(services.database)
+        else DatabaseStore(services.database, services.clock)
     )
     templates = JinjaTemplateEngine(directory=DASHBOARD / "templates")
     csrf = CSRFConfig(secret=settings.session_secret, cookie_httponly=True, cookie_samesite="lax")
@@ -213,7 +212,7 @@ def build_app(services: Services) -> RequestPipeline:
             sessions.middleware,
             DefineMiddleware(CSRFMiddleware, config=csrf),
         ],
-        guards=[signed_in_guard(services.database)],
+        guards=[signed_in_guard(services.tokens)],
         exception_handlers={SignInRequired: to_login},
     )
     dashboard_files = create_static_files_router(

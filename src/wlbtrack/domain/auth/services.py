@@ -164,14 +164,18 @@ async def revoke_token(session: WriteSession, token_id: int) -> bool:
     return exists
 
 
-async def resolve_token(session: AsyncSession, token: str) -> Principal | None:
-    """The principal of an active token, or None for an unknown or revoked one."""
+TokenKey = str | int  # a bearer token, or the id of the token a dashboard session was started with
+
+
+async def resolve_token(session: AsyncSession, token: TokenKey) -> Principal | None:
+    """The principal of an active token, given the token or its id; None for an unknown or revoked one."""
+    which = TOKEN.c.id == token if isinstance(token, int) else TOKEN.c.token_hash == hash_token(token)
     row = (
         await session.execute(
             select(TOKEN.c.id, TOKEN.c.role, TOKEN.c.label, DEPARTMENT.c.code)
             .select_from(TOKEN)
             .outerjoin(DEPARTMENT, DEPARTMENT.c.id == TOKEN.c.department_id)
-            .where(TOKEN.c.token_hash == hash_token(token), TOKEN.c.revoked_at.is_(None))
+            .where(which, TOKEN.c.revoked_at.is_(None))
         )
     ).first()
     if row is None:
@@ -180,13 +184,13 @@ async def resolve_token(session: AsyncSession, token: str) -> Principal | None:
     return Principal(token_id=token_id, role=Role(role), department=department, label=label)
 
 
-Fetch = Callable[[str], Awaitable["Principal | None"]]
+Fetch = Callable[[TokenKey], Awaitable["Principal | None"]]
 
 
 def principal_fetcher(sessions: async_sessionmaker[ReadSession]) -> Fetch:
-    """Resolve a token in a short read session of its own."""
+    """Resolve a token (or a token id) in a short read session of its own."""
 
-    async def fetch(token: str) -> Principal | None:
+    async def fetch(token: TokenKey) -> Principal | None:
         async with sessions() as session:
             return await resolve_token(session, token)
 
@@ -194,7 +198,8 @@ def principal_fetcher(sessions: async_sessionmaker[ReadSession]) -> Fetch:
 
 
 class TokenCache:
-    """Principals of recently seen tokens, kept `ttl` seconds so most requests need no token query.
+    """Principals of recently seen tokens, kept `ttl` seconds so most requests need no token query: by the
+    bearer token for the API, by the token's id for dashboard sessions.
 
     Only active tokens are kept. A revocation through this worker clears the cache at once; one made
     elsewhere (another worker, the CLI) takes effect here within `ttl` seconds. A token used in the
@@ -208,11 +213,11 @@ class TokenCache:
         self._ttl = ttl
         self._fetch = fetch
         self._clock = clock
-        self._entries: dict[str, tuple[float, Principal]] = {}
-        self._lookups: dict[str, asyncio.Future[Principal | None]] = {}
+        self._entries: dict[TokenKey, tuple[float, Principal]] = {}
+        self._lookups: dict[TokenKey, asyncio.Future[Principal | None]] = {}
         self._generation = 0  # advanced by clear(), so a lookup begun before it cannot refill the cache
 
-    def get(self, token: str) -> Principal | None:
+    def get(self, token: TokenKey) -> Principal | None:
         """The cached principal of an active token, or None when unknown or stale."""
         entry = self._entries.get(token)
         if entry is None:
@@ -224,7 +229,7 @@ class TokenCache:
             self._start_lookup(token)
         return entry[1]
 
-    async def lookup(self, token: str) -> Principal | None:
+    async def lookup(self, token: TokenKey) -> Principal | None:
         """Fetch a token's principal once however many requests miss it at the same moment, and keep it.
 
         Without this, every request arriving as an entry expires queries the database at once.
@@ -232,7 +237,7 @@ class TokenCache:
         pending = self._lookups.get(token) or self._start_lookup(token)
         return await asyncio.shield(pending)
 
-    def _start_lookup(self, token: str) -> asyncio.Future[Principal | None]:
+    def _start_lookup(self, token: TokenKey) -> asyncio.Future[Principal | None]:
         pending = asyncio.ensure_future(self._fetch(token))
         self._lookups[token] = pending
         generation = self._generation
@@ -250,7 +255,7 @@ class TokenCache:
         pending.add_done_callback(settle)
         return pending
 
-    def _put(self, token: str, principal: Principal) -> None:
+    def _put(self, token: TokenKey, principal: Principal) -> None:
         if self._ttl <= 0:
             return
         if len(self._entries) >= self.MAX_ENTRIES:

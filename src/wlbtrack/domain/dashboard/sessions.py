@@ -1,42 +1,59 @@
-"""Dashboard sign-in: a server-side session maps a random id to the token's id, re-checked per request."""
+"""Dashboard sign-in: a server-side session maps a random id to the token's id, whose token is re-checked per
+request through the token cache."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
 from litestar.response import Redirect
-from litestar.types import Guard
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.types import Guard, Message, ScopeSession
 
-from wlbtrack.db import Database
-from wlbtrack.domain.auth.models import Role
-from wlbtrack.domain.auth.services import TOKEN, Principal
-from wlbtrack.domain.catalogue.models import DEPARTMENT
+from wlbtrack.domain.auth.services import Principal, TokenCache
 
 LOGIN = "/dashboard/login"
 SIGNED_OUT = "signed_out"  # opt key of the handlers that answer without a session (login, logout)
 
 
-async def active_principal(session: AsyncSession, token_id: object) -> Principal | None:
-    """The principal of the session's token while it is still active, else None (revoked ends it)."""
-    if not isinstance(token_id, int):
-        return None
-    row = (
-        await session.execute(
-            select(TOKEN.c.id, TOKEN.c.role, TOKEN.c.label, DEPARTMENT.c.code)
-            .select_from(TOKEN)
-            .outerjoin(DEPARTMENT, DEPARTMENT.c.id == TOKEN.c.department_id)
-            .where(TOKEN.c.id == token_id, TOKEN.c.revoked_at.is_(None))
-        )
-    ).first()
-    if row is None:
-        return None
-    identifier, role, label, department = row
-    return Principal(token_id=identifier, role=Role(role), department=department, label=label)
+class LoadedSession(dict[str, Any]):
+    """A session as read from the store, remembering what was read."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        super().__init__(data)
+        self.read = dict(data)
+
+    def changed(self) -> bool:
+        """Whether the request changed it in place."""
+        return self != self.read
+
+
+class StoredWhenChanged(ServerSideSessionBackend):
+    """Server-side sessions written to the store only when a request changed them (sign-in, sign-out).
+
+    Litestar's backend writes the session and sends its cookie again on every response, which costs every
+    page a write and moves the session's end forward each time: a session would never end while in use.
+    """
+
+    async def load_from_connection(self, connection: ASGIConnection[Any, Any, Any, Any]) -> dict[str, Any]:
+        return LoadedSession(await super().load_from_connection(connection))
+
+    async def store_in_message(
+        self, scope_session: ScopeSession, message: Message, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> None:
+        if isinstance(scope_session, LoadedSession) and not scope_session.changed():
+            return  # unchanged (or still empty): the store and the cookie keep what they have
+        await super().store_in_message(scope_session, message, connection)
+
+
+@dataclass
+class SessionConfig(ServerSideSessionConfig):
+    """Server-side sessions stored only when changed, so a session ends `max_age` after sign-in."""
+
+    _backend_class = StoredWhenChanged
 
 
 class SignInRequired(Exception):
@@ -48,16 +65,20 @@ def to_login(_request: Request[Any, Any, Any], _exc: SignInRequired) -> Redirect
     return Redirect(LOGIN)
 
 
-def signed_in_guard(database: Database) -> Guard:
-    """Guard of the whole dashboard: every handler not marked SIGNED_OUT needs an active session, whose
-    principal it leaves in `request.state.principal`; otherwise the session ends (SignInRequired).
-    A closure, not an object: Litestar deep-copies routers, and a function is copied as itself."""
+def signed_in_guard(tokens: TokenCache) -> Guard:
+    """Guard of the whole dashboard: every handler not marked SIGNED_OUT needs a session whose token is still
+    active (checked through the API's token cache, so a revocation ends it as it ends the token's API
+    calls), and leaves its principal in `request.state.principal`; otherwise the session ends
+    (SignInRequired). A closure, not an object: Litestar deep-copies routers, and a function is copied as
+    itself."""
 
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
         if handler.opt.get(SIGNED_OUT):
             return
-        async with database.read_sessions() as session:
-            principal = await active_principal(session, connection.session.get("token_id"))
+        token_id = connection.session.get("token_id")
+        principal = None
+        if type(token_id) is int:
+            principal = tokens.get(token_id) or await tokens.lookup(token_id)
         if principal is None:
             connection.clear_session()
             raise SignInRequired

@@ -9,35 +9,36 @@ from sqlalchemy import ColumnElement, delete, or_, select, update
 
 from wlbtrack.db import Database
 from wlbtrack.domain.dashboard.models import DashboardSession
+from wlbtrack.lib.clock import Clock
 from wlbtrack.lib.tables import insert, table
-from wlbtrack.lib.types import utcnow
 
 SESSION = table(DashboardSession)
-
-
-def _expiry(expires_in: int | timedelta | None) -> datetime | None:
-    if expires_in is None:
-        return None
-    seconds = expires_in.total_seconds() if isinstance(expires_in, timedelta) else expires_in
-    return utcnow() + timedelta(seconds=seconds)
-
-
-def _live() -> ColumnElement[bool]:
-    return or_(SESSION.c.expires_at.is_(None), SESSION.c.expires_at > utcnow())
 
 
 class DatabaseStore(Store):
     """Key → bytes with an expiry, in the dashboard_session table; expired rows read as absent."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, clock: Clock) -> None:
         self.database = database
+        self.clock = clock
+
+    def _expiry(self, expires_in: int | timedelta | None) -> datetime | None:
+        if expires_in is None:
+            return None
+        seconds = expires_in.total_seconds() if isinstance(expires_in, timedelta) else expires_in
+        return self.clock.now() + timedelta(seconds=seconds)
+
+    def _live(self) -> ColumnElement[bool]:
+        return or_(SESSION.c.expires_at.is_(None), SESSION.c.expires_at > self.clock.now())
 
     async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
         data = value.encode("utf-8") if isinstance(value, str) else value
         async with self.database.write_sessions() as session, session.begin():
             # one upsert: a delete then an insert lets two requests of one session (a page's parallel
             # loads) both delete, then collide on the key (a 500 after the response started)
-            statement = insert(session, SESSION).values(key=key, data=data, expires_at=_expiry(expires_in))
+            statement = insert(session, SESSION).values(
+                key=key, data=data, expires_at=self._expiry(expires_in)
+            )
             await session.execute(
                 statement.on_conflict_do_update(
                     index_elements=["key"],
@@ -48,19 +49,14 @@ class DatabaseStore(Store):
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
         async with self.database.read_sessions() as session:
             row = (
-                await session.execute(
-                    select(SESSION.c.data).where(
-                        SESSION.c.key == key,
-                        or_(SESSION.c.expires_at.is_(None), SESSION.c.expires_at > utcnow()),
-                    )
-                )
+                await session.execute(select(SESSION.c.data).where(SESSION.c.key == key, self._live()))
             ).first()
         if row is None:
             return None
         if renew_for is not None:
             async with self.database.write_sessions() as writer, writer.begin():
                 await writer.execute(
-                    update(SESSION).where(SESSION.c.key == key).values(expires_at=_expiry(renew_for))
+                    update(SESSION).where(SESSION.c.key == key).values(expires_at=self._expiry(renew_for))
                 )
         data: bytes = row[0]
         return data
@@ -81,4 +77,4 @@ class DatabaseStore(Store):
             row = (await session.execute(select(SESSION.c.expires_at).where(SESSION.c.key == key))).first()
         if row is None or row[0] is None:
             return None
-        return max(0, int((row[0] - utcnow()).total_seconds()))
+        return max(0, int((row[0] - self.clock.now()).total_seconds()))
