@@ -19,7 +19,7 @@ from wlbtrack.config import Settings
 from wlbtrack.db import Database
 from wlbtrack.domain.auth.services import TokenCache, principal_fetcher
 from wlbtrack.domain.catalogue.services import CatalogueCache
-from wlbtrack.domain.dashboard.fragments import Fragment
+from wlbtrack.domain.dashboard.fragments import Page
 from wlbtrack.domain.periods.services import PeriodRules, remind
 from wlbtrack.domain.webhooks.services import Deliverer, WebhookSettings
 from wlbtrack.lib.caching import ResponseCache, ResultCache
@@ -43,7 +43,7 @@ class Services:
     tokens: TokenCache
     periods: PeriodRules
     responses: ResponseCache
-    pages: ResultCache[Fragment]
+    pages: ResultCache[Page]
     rate_limiter: RateLimiter | None
     webhooks: WebhookSettings
     deliverer: Deliverer | None

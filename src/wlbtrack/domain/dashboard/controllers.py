@@ -5,11 +5,12 @@ from __future__ import annotations
 from functools import partial
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Redirect, Template
+from litestar.template.base import csrf_token
 
 from wlbtrack.db import ReadSession
 from wlbtrack.domain.auth.services import resolve_token
@@ -38,22 +39,12 @@ async def page(
     period: str,
     load: Load,
     *arguments: str,
-) -> Template:
-    """A signed-in page: its content (cached, see PageCache) inside the nav, the period selector (keeping
-    this page) and the logout form, which are rendered per request."""
-    fragment = await fragments.fragment(progress, name, period, load, *arguments)
-    return Template(
-        "page.html",
-        context={
-            "principal": signed_in(request),
-            "catalogue": progress.catalogue,
-            "period": period,
-            "periods": pages.period_choices(progress.periods),
-            "path": request.url.path,
-            "title": fragment.title,
-            "main": fragment.main,
-        },
-    )
+) -> Response[bytes]:
+    """A signed-in page: rendered once per data version (PageCache), with this request's CSRF token in the
+    logout form and the signed-in name."""
+    cached = await fragments.page(progress, name, period, request.url.path, load, *arguments)
+    body = cached.body(csrf_token({"request": request}), signed_in(request).label)
+    return Response(body, media_type=MediaType.HTML)
 
 
 class DashboardController(Controller):
@@ -89,7 +80,7 @@ class DashboardController(Controller):
     @get("/")
     async def overview(
         self, request: AnyRequest, progress: Progress, fragments: Fragments, period: PagePeriod = None
-    ) -> Template:
+    ) -> Response[bytes]:
         at = pages.page_period(progress.periods, period)
         load = partial(pages.overview, progress=progress, period=at)
         return await page(request, progress, fragments, "overview.html", at, load)
@@ -102,7 +93,7 @@ class DashboardController(Controller):
         fragments: Fragments,
         code: FromPath[str],
         period: PagePeriod = None,
-    ) -> Template:
+    ) -> Response[bytes]:
         at = pages.page_period(progress.periods, period)
         load = partial(pages.campaign, progress=progress, period=at, code=code)
         return await page(request, progress, fragments, "campaign.html", at, load, code)
@@ -115,7 +106,7 @@ class DashboardController(Controller):
         fragments: Fragments,
         code: FromPath[str],
         period: PagePeriod = None,
-    ) -> Template:
+    ) -> Response[bytes]:
         at = pages.page_period(progress.periods, period)
         load = partial(pages.guideline, progress=progress, period=at, code=code)
         return await page(request, progress, fragments, "guideline.html", at, load, code)
@@ -123,7 +114,7 @@ class DashboardController(Controller):
     @get("/departments")
     async def departments(
         self, request: AnyRequest, progress: Progress, fragments: Fragments, period: PagePeriod = None
-    ) -> Template:
+    ) -> Response[bytes]:
         at = pages.page_period(progress.periods, period)
         load = partial(pages.departments, progress=progress, period=at)
         return await page(request, progress, fragments, "departments.html", at, load)
@@ -136,7 +127,7 @@ class DashboardController(Controller):
         fragments: Fragments,
         code: FromPath[str],
         period: PagePeriod = None,
-    ) -> Template:
+    ) -> Response[bytes]:
         at = pages.page_period(progress.periods, period)
         load = partial(pages.department, progress=progress, period=at, code=code)
         return await page(request, progress, fragments, "department.html", at, load, code)

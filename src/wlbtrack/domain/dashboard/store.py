@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from litestar.stores.base import Store
-from sqlalchemy import ColumnElement, delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 
 from wlbtrack.db import Database
 from wlbtrack.domain.dashboard.models import DashboardSession
@@ -13,6 +13,13 @@ from wlbtrack.lib.clock import Clock
 from wlbtrack.lib.tables import insert, table
 
 SESSION = table(DashboardSession)
+READ = select(SESSION.c.data).where(
+    SESSION.c.key == bindparam("key"),
+    or_(
+        SESSION.c.expires_at.is_(None),
+        SESSION.c.expires_at > bindparam("now", type_=SESSION.c.expires_at.type),
+    ),
+)
 
 
 class DatabaseStore(Store):
@@ -27,9 +34,6 @@ class DatabaseStore(Store):
             return None
         seconds = expires_in.total_seconds() if isinstance(expires_in, timedelta) else expires_in
         return self.clock.now() + timedelta(seconds=seconds)
-
-    def _live(self) -> ColumnElement[bool]:
-        return or_(SESSION.c.expires_at.is_(None), SESSION.c.expires_at > self.clock.now())
 
     async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
         data = value.encode("utf-8") if isinstance(value, str) else value
@@ -47,10 +51,9 @@ class DatabaseStore(Store):
             )
 
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
-        async with self.database.read_sessions() as session:
-            row = (
-                await session.execute(select(SESSION.c.data).where(SESSION.c.key == key, self._live()))
-            ).first()
+        # read on every page: one statement, built once, without an ORM session or (PostgreSQL) a transaction
+        async with self.database.single_reads.connect() as connection:
+            row = (await connection.execute(READ, {"key": key, "now": self.clock.now()})).first()
         if row is None:
             return None
         if renew_for is not None:
