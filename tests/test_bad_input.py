@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,6 +13,7 @@ from problems import INDICATOR, assert_problem, create_indicator
 
 REPORT: dict[str, Any] = {"period": "2025-Q1", "status": "on_track", "summary": "順調"}
 VALUE: dict[str, Any] = {"period": "2025-Q1", "value": 1.5, "note": "メモ"}
+JSON = {"Content-Type": "application/json"}
 
 
 def variant(base: dict[str, Any], **changes: Any) -> bytes:
@@ -221,3 +223,47 @@ async def test_text_is_stored_exactly(admin: httpx.AsyncClient) -> None:
 @pytest.fixture
 async def indicator_id(admin: httpx.AsyncClient) -> int:
     return await create_indicator(admin)
+
+
+OPENAPI = Path(__file__).parents[1] / "openapi" / "openapi.json"
+
+
+def json_body_operations() -> list[tuple[str, str]]:
+    """(method, path template) of every operation whose documented body is JSON."""
+    document = json.loads(OPENAPI.read_text(encoding="utf-8"))
+    return [
+        (method.upper(), path)
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        if "application/json" in operation.get("requestBody", {}).get("content", {})
+    ]
+
+
+# Each is refused by the typed decoder at its first wrong type, before the syntax error further on.
+NOT_JSON = [
+    b"5o",
+    b'{"not a field": 5, x',
+    b'{"period": [1, 2}',
+    b"[" * 50_000,
+    b'{"a": ' * 20_000,
+    b'"\\ud800',
+    b'"\\ud800"',
+]
+
+
+@pytest.mark.parametrize("body", NOT_JSON)
+async def test_bodies_that_are_not_json_are_400_on_every_json_operation(
+    admin: httpx.AsyncClient, indicator_id: int, body: bytes
+) -> None:
+    operations = json_body_operations()
+    assert len(operations) >= 9
+    for method, template in operations:
+        path = template.format(
+            code="1.3.1" if "/guidelines/" in template else "2025-Q1",
+            indicator_id=indicator_id,
+            department="children",
+        )
+        response = await admin.request(method, path, content=body, headers=JSON)
+        assert_problem(response, "body", 400)
+    assert (await admin.get("/api/v1/guidelines/1.3.1/reports/history")).json()["total"] == 0
+    assert (await admin.get(f"/api/v1/indicators/{indicator_id}/values/history")).json()["total"] == 0

@@ -98,13 +98,27 @@ def _non_finite_path(value: Any, path: str) -> str | None:
     return None
 
 
-def _non_finite_field(raw: bytes) -> str | None:
-    """The field holding NaN/Infinity in an otherwise well-formed JSON body, if that is what is wrong."""
+def _parse(raw: bytes) -> Any:
+    """The JSON document in `raw`, untyped; 400 naming `body` if it is not well-formed JSON (or nests too
+    deeply to read), naming the field where a NaN or Infinity sits.
+
+    The typed decoder can stop at the first wrong type before it reaches a syntax error further on
+    (`5o`, `{"role": 5, x`), so nothing may assume a body it refused is well-formed.
+    """
     try:
-        document = json.loads(raw, parse_constant=lambda _: _NON_FINITE)
-    except ValueError:
-        return None
-    return _non_finite_path(document, "")
+        return json.loads(raw, parse_constant=lambda _: _NON_FINITE)
+    except RecursionError as exc:
+        raise ProblemError(400, Msg("malformed JSON (nested too deeply)"), field="body") from exc
+    except ValueError as exc:
+        raise ProblemError(400, Msg("malformed JSON ({reason})", reason=str(exc)), field="body") from exc
+
+
+def _refuse_non_finite(document: Any) -> None:
+    """400 naming the field holding a NaN or Infinity, if the parsed `document` has one."""
+    non_finite = _non_finite_path(document, "")
+    if non_finite is not None:
+        message = Msg("NaN and Infinity are not numbers; send a finite number")
+        raise ProblemError(400, message, field=non_finite)
 
 
 def _unwrap(annotation: Any) -> Any:
@@ -167,25 +181,22 @@ def decode_strict(raw: bytes, schema: type[T]) -> T:
         raise ProblemError(400, not_utf8, field="body")
     try:
         data = msgspec.json.decode(raw, type=schema, strict=True)
-    except msgspec.ValidationError as exc:
-        field = _field_of(str(exc))
-        blank = _blank_at(json.loads(raw), field)
-        message = _explain(schema, field, _PATH_RE.sub("", str(exc)).strip(" -"), blank)
-        if isinstance(schema, type) and issubclass(schema, Batch):
-            batch: T = _decode_batch(raw, schema)
-            return batch
-        raise ProblemError(400, message, field=field) from exc
     except msgspec.DecodeError as exc:
-        non_finite = _non_finite_field(raw)
-        if non_finite is not None:
-            message = Msg("NaN and Infinity are not numbers; send a finite number")
-            raise ProblemError(400, message, field=non_finite) from exc
-        raise ProblemError(400, Msg("malformed JSON ({reason})", reason=str(exc)), field="body") from exc
+        document = _parse(raw)
+        _refuse_non_finite(document)
+        if not isinstance(exc, msgspec.ValidationError):  # json reads it, msgspec does not (a lone surrogate)
+            raise ProblemError(400, Msg("malformed JSON ({reason})", reason=str(exc)), field="body") from exc
+        if isinstance(schema, type) and issubclass(schema, Batch):
+            batch: T = _decode_batch(document, schema)
+            return batch
+        field = _field_of(str(exc))
+        message = _explain(schema, field, _PATH_RE.sub("", str(exc)).strip(" -"), _blank_at(document, field))
+        raise ProblemError(400, message, field=field) from exc
     try:
         _reject_blank(data, "")
     except ProblemError:
         if isinstance(data, Batch):
-            decoded: T = _decode_batch(raw, schema)
+            decoded: T = _decode_batch(_parse(raw), schema)
             return decoded
         raise
     return data
@@ -272,12 +283,8 @@ def _item_struct(annotation: Any) -> type[msgspec.Struct] | None:
     return item if isinstance(item, type) and issubclass(item, msgspec.Struct) else None
 
 
-def _decode_batch(raw: bytes, schema: type[Any]) -> Any:
+def _decode_batch(document: Any, schema: type[Any]) -> Any:
     """A Batch body whose strict decoding failed: every bad field and item, the valid items kept."""
-    try:
-        document = json.loads(raw)
-    except ValueError as exc:  # pragma: no cover - msgspec parsed it already
-        raise ProblemError(400, Msg("malformed JSON ({reason})", reason=str(exc)), field="body") from exc
     if not isinstance(document, dict):
         raise ProblemError(400, _expected_object(document), field="body")
     errors: list[dict[str, Any]] = []
