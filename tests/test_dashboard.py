@@ -179,3 +179,30 @@ async def test_a_sessions_token_is_checked_like_an_api_token(
         ).status_code == 204
         clock.advance(60)
         assert (await second.get("/dashboard/departments")).headers["location"].endswith("/dashboard/login")
+
+
+async def test_a_sign_out_ends_the_session_on_every_worker(settings: Settings, make_token: MakeToken) -> None:
+    """Signed out through this worker, the session's cookie opens nothing here at once; signed out through
+    another worker (behind a load balancer), here within WLBTRACK_TOKEN_CACHE_TTL, as long as a worker keeps
+    a session it has read."""
+    clock = FakeClock()
+    async with (
+        running(settings, clock=clock, token_cache_ttl=60) as here,
+        running(settings) as elsewhere,
+        http_client(here) as browser,
+        http_client(here) as copy_here,
+        http_client(elsewhere) as copy_elsewhere,
+    ):
+        for signed_out_through in (copy_here, copy_elsewhere):
+            await sign_in(browser, await make_token("viewer"))
+            page = await browser.get("/dashboard/departments")
+            assert page.status_code == 200
+            signed_out_through.cookies = httpx.Cookies(browser.cookies)
+            logout = await signed_out_through.post(
+                "/dashboard/logout", data={"_csrf_token": csrf_field(page.text)}
+            )
+            assert logout.status_code in (302, 303)
+            if signed_out_through is copy_elsewhere:
+                clock.advance(60)
+            ended = await browser.get("/dashboard/departments")  # the cookie it still sends
+            assert ended.headers["location"].endswith("/dashboard/login")

@@ -62,6 +62,7 @@ from wlbtrack.domain.spreadsheets.controllers import ImportController, TemplateC
 from wlbtrack.domain.webhooks.controllers import WebhookController
 from wlbtrack.lib.allow import answer_options
 from wlbtrack.lib.apidocs import LocalSwaggerRenderPlugin
+from wlbtrack.lib.caching import RecentlyReadStore
 from wlbtrack.lib.errors import ErrorAnswers
 from wlbtrack.lib.health import health, ready
 from wlbtrack.lib.integers import install_strict_path_integers
@@ -195,11 +196,13 @@ def build_app(services: Services) -> RequestPipeline:
         samesite="lax",
         store="dashboard_sessions",
     )
-    store = (
+    shared_store = (
         RedisStore.with_client(url=settings.redis_url)
         if settings.redis_url
         else DatabaseStore(services.database, services.clock)
     )
+    # a session is read on every page: this worker keeps it as long as it trusts the token behind it
+    store = RecentlyReadStore(shared_store, settings.token_cache_ttl, services.clock)
     templates = JinjaTemplateEngine(directory=DASHBOARD / "templates")
     csrf = CSRFConfig(secret=settings.session_secret, cookie_httponly=True, cookie_samesite="lax")
     # sessions and CSRF on the dashboard's routes only: /api/v1 keeps bearer tokens alone; their cookies are

@@ -7,14 +7,17 @@ import hashlib
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Generic, TypeVar, cast
 
 from litestar import MediaType, Request, Response
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.serialization import encode_json
+from litestar.stores.base import Store
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wlbtrack.db import Database
+from wlbtrack.lib.clock import Clock
 from wlbtrack.lib.data_version import DataVersion
 
 T = TypeVar("T")
@@ -136,3 +139,57 @@ class ResponseCache:
                 return encode_json(await compute(session))
 
         return conditional.respond_encoded(await self.results.get(conditional.tag, build))
+
+
+class RecentlyReadStore(Store):
+    """A Litestar store in front of a shared one (the database, Redis) that keeps what this worker read or
+    wrote for `ttl` seconds, so a value read on every request (a dashboard session) is fetched once per `ttl`.
+
+    Writes and deletes through this worker reach the shared store and this copy at once; one made through
+    another worker is seen here within `ttl` seconds. A `ttl` of 0 reads the shared store every time.
+    """
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self, shared: Store, ttl: float, clock: Clock) -> None:
+        self.shared = shared
+        self._ttl = ttl
+        self._clock = clock
+        self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+
+    def _keep(self, key: str, value: bytes) -> None:
+        if self._ttl <= 0:
+            return
+        self._entries[key] = (self._clock.monotonic(), value)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.MAX_ENTRIES:
+            self._entries.popitem(last=False)
+
+    async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
+        entry = self._entries.get(key)
+        if entry is not None and renew_for is None and self._clock.monotonic() - entry[0] < self._ttl:
+            return entry[1]
+        self._entries.pop(key, None)
+        value = await self.shared.get(key, renew_for)
+        if value is not None:
+            self._keep(key, value)
+        return value
+
+    async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
+        self._entries.pop(key, None)
+        await self.shared.set(key, value, expires_in)
+        self._keep(key, value.encode("utf-8") if isinstance(value, str) else value)
+
+    async def delete(self, key: str) -> None:
+        self._entries.pop(key, None)
+        await self.shared.delete(key)
+
+    async def delete_all(self) -> None:
+        self._entries.clear()
+        await self.shared.delete_all()
+
+    async def exists(self, key: str) -> bool:
+        return await self.get(key) is not None
+
+    async def expires_in(self, key: str) -> int | None:
+        return await self.shared.expires_in(key)
