@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import json
 import signal
+import socket
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -227,6 +228,62 @@ async def test_every_event_is_delivered_signed(
         assert all(p["timestamp"].endswith("Z") for p in received)
         ids = [r.headers["webhook-id"] for r in receiver.received]
         assert len(set(ids)) == len(ids) == 5
+
+
+REBINDING = "receiver.rebind.example"
+
+
+def rebinding_dns(monkeypatch: pytest.MonkeyPatch, *first: str, then: str) -> list[str]:
+    """Make REBINDING resolve to the `first` addresses, one per lookup, and to `then` after them; the
+    addresses answered so far are returned (and grow)."""
+    loop = asyncio.get_running_loop()
+    resolve = loop.getaddrinfo
+    answered: list[str] = []
+
+    async def answer(host: str, port: int, *args: Any, **kwargs: Any) -> Any:
+        if host != REBINDING:
+            return await resolve(host, port, *args, **kwargs)
+        answered.append(address := first[len(answered)] if len(answered) < len(first) else then)
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, port))]
+
+    monkeypatch.setattr(loop, "getaddrinfo", answer)
+    return answered
+
+
+async def delivery_by_name(admin: httpx.AsyncClient, receiver: Receiver) -> Any:
+    """Register the receiver by the name REBINDING, close the period and wait for the first attempt."""
+    url = f"http://{REBINDING}:{receiver.port}/hooks"
+    created = await admin.post("/api/v1/webhooks", json={"url": url, "events": ["period.closed"]})
+    assert created.status_code == 201
+    receiver.secret = created.json()["secret"]
+    assert (await admin.post(f"/api/v1/periods/{PERIOD}/close")).status_code == 200
+    return await recorded(admin, created.json()["id"], 1)
+
+
+async def test_a_delivery_connects_to_the_address_it_checked(
+    settings: Settings, make_token: MakeToken, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DNS rebinding: the receiver's name answers a permitted address (loopback, allowed here) to its first
+    two lookups and the cloud metadata address after that. Checking one answer and connecting by another
+    lookup would reach the metadata address; the delivery goes to the address that was checked."""
+    answered = rebinding_dns(monkeypatch, "127.0.0.1", "127.0.0.1", then="169.254.169.254")
+    async with delivering(settings, await make_token("admin")) as (_, admin):
+        delivery = await delivery_by_name(admin, receiver)
+    assert delivery["status"] == "delivered", delivery
+    assert len(receiver.delivered()) == 1
+    assert answered == ["127.0.0.1", "127.0.0.1"]  # one at registration, one for the connection
+
+
+async def test_a_receiver_name_that_turns_to_a_refused_address_gets_nothing(
+    settings: Settings, make_token: MakeToken, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A name that answered a permitted address at registration and a refused one at delivery: the
+    attempt names the refused address and nothing is sent."""
+    rebinding_dns(monkeypatch, "127.0.0.1", then="169.254.169.254")
+    async with delivering(settings, await make_token("admin")) as (_, admin):
+        delivery = await delivery_by_name(admin, receiver)
+    assert "169.254.169.254 is a link-local or cloud metadata address" in delivery["attempts"][0]["error"]
+    assert receiver.received == []
 
 
 async def test_a_forged_signature_fails_verification(

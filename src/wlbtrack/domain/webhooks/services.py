@@ -17,12 +17,13 @@ import ipaddress
 import logging
 import secrets
 import socket
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 import msgspec
 from sqlalchemy import or_, select, update
@@ -73,6 +74,10 @@ class UnsafeUrl(ValueError):
         self.message = message
 
 
+class Unresolvable(UnsafeUrl):
+    """A host that does not resolve (now)."""
+
+
 def _check_address(address: str, allow_loopback: bool) -> None:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
@@ -110,17 +115,65 @@ def _host_and_port(url: str, allow_loopback: bool) -> tuple[str, int]:
     return host, port or (443 if parts.scheme == "https" else 80)
 
 
-async def check_url(url: str, allow_loopback: bool, *, resolve_must_work: bool) -> None:
-    """Refuse unsafe URLs, checking every address the host resolves to now."""
-    host, port = _host_and_port(url, allow_loopback)
+async def _safe_addresses(host: str, port: int, allow_loopback: bool) -> list[str]:
+    """Every address `host` resolves to now, each checked (UnsafeUrl for any refused one)."""
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as exc:
-        if resolve_must_work:
-            raise UnsafeUrl(Msg("{host} does not resolve ({reason})", host=host, reason=str(exc))) from exc
-        return
-    for info in infos:
-        _check_address(str(info[4][0]), allow_loopback)
+        raise Unresolvable(Msg("{host} does not resolve ({reason})", host=host, reason=str(exc))) from exc
+    addresses = [str(info[4][0]) for info in infos]
+    for address in addresses:
+        _check_address(address, allow_loopback)
+    return addresses
+
+
+async def check_url(url: str, allow_loopback: bool) -> None:
+    """Refuse unsafe URLs: their form, and every address the host resolves to now (a host that does not
+    resolve yet is checked at each delivery, by CheckedConnections)."""
+    host, port = _host_and_port(url, allow_loopback)
+    with contextlib.suppress(Unresolvable):
+        await _safe_addresses(host, port, allow_loopback)
+
+
+class CheckedConnections(httpcore.AnyIOBackend):
+    """Connects a delivery only to an address it has just checked: the host is resolved here, every
+    address is checked, and the connection goes to a checked address itself, so no second lookup (which a
+    DNS answer could turn to a refused address: DNS rebinding) happens in between. TLS still verifies the
+    URL's host name."""
+
+    def __init__(self, allow_loopback: bool) -> None:
+        self.allow_loopback = allow_loopback
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109  (httpcore's interface)
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        addresses = await _safe_addresses(host, port, self.allow_loopback)
+        for address in addresses[:-1]:
+            with contextlib.suppress(httpcore.ConnectError, httpcore.ConnectTimeout):
+                return await super().connect_tcp(address, port, timeout, local_address, socket_options)
+        return await super().connect_tcp(addresses[-1], port, timeout, local_address, socket_options)
+
+
+def delivery_transport(allow_loopback: bool) -> httpx.AsyncHTTPTransport:
+    """httpx's transport with its connections made by CheckedConnections.
+
+    httpx takes no network backend (encode/httpx#3749 adds one), so the transport's connection pool is
+    replaced by one built as httpx builds it (its default limits, certificate checks) with that backend.
+    """
+    transport = httpx.AsyncHTTPTransport(trust_env=False)
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=httpx.create_ssl_context(trust_env=False),
+        max_connections=100,
+        max_keepalive_connections=20,
+        keepalive_expiry=5.0,
+        network_backend=CheckedConnections(allow_loopback),
+    )
+    return transport
 
 
 @dataclass(frozen=True)
@@ -165,7 +218,7 @@ async def create_webhook(
 ) -> WebhookCreated:
     """Register a receiver (422 naming `url` when it is not a safe http(s) URL)."""
     try:
-        await check_url(body.url, allow_loopback, resolve_must_work=False)
+        await check_url(body.url, allow_loopback)
     except UnsafeUrl as exc:
         raise ProblemError(422, exc.message, field="url") from exc
     events = list(dict.fromkeys(body.events))
@@ -351,7 +404,9 @@ class Deliverer:
 
     def start(self) -> None:
         """Run in the background until `stop`."""
-        self._client = httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False, trust_env=False)
+        self._client = httpx.AsyncClient(
+            transport=delivery_transport(self.allow_loopback), timeout=TIMEOUT, follow_redirects=False
+        )
         self._task = asyncio.create_task(self._run(), name="webhook-deliverer")
 
     async def stop(self) -> None:
@@ -423,7 +478,6 @@ class Deliverer:
         status_code: int | None = None
         error: str | None = None
         try:
-            await check_url(row.url, self.allow_loopback, resolve_must_work=True)
             # the machine's time, not the injected clock: receivers compare webhook-timestamp with theirs
             signed_at = datetime.now(UTC)
             signature = Webhook(row.secret).sign(row.message_id, signed_at, row.payload)
