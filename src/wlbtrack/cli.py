@@ -101,7 +101,6 @@ def serve(host: str | None, port: int | None, workers: int | None, no_migrate: b
     from wlbtrack.lib.logs import logging_config
     from wlbtrack.lib.metrics import shared_between_workers
     from wlbtrack.lib.ratelimit import RateLimit
-    from wlbtrack.migrate import prepare
 
     settings = get_settings()
     rate = RateLimit.parse(settings.rate_limit)
@@ -117,6 +116,8 @@ def serve(host: str | None, port: int | None, workers: int | None, no_migrate: b
             workers,
         )
     if not no_migrate:
+        from wlbtrack.migrate import prepare  # Alembic (about 10 MB) stays out of a --no-migrate server
+
         prepare(settings)
     with shared_between_workers() if workers > 1 and settings.metrics else nullcontext():
         uvicorn.run(
