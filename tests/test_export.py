@@ -13,39 +13,13 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
+from sheets import REPORT_KEYS as REPORT_FIELDS
+from sheets import VALUE_KEYS as VALUE_FIELDS
 from test_progress import build_fixture, report
 
 if TYPE_CHECKING:
     from conftest import MakeClient
 
-VALUE_FIELDS = [
-    "period",
-    "campaign",
-    "direction",
-    "guideline",
-    "department",
-    "indicator_id",
-    "indicator_name",
-    "unit",
-    "baseline",
-    "target",
-    "value",
-    "attainment",
-    "note",
-    "revision",
-    "updated_at",
-]
-REPORT_FIELDS = [
-    "period",
-    "campaign",
-    "direction",
-    "guideline",
-    "department",
-    "status",
-    "summary",
-    "revision",
-    "updated_at",
-]
 NUMBERS = {
     "indicator_id": int,
     "revision": int,

@@ -283,6 +283,23 @@ def operation_id(handler: HTTPRouteHandler, method: Any, path: list[Any]) -> str
     return f"{str(method).lower()}_{name}" if len(handler.http_methods) > 1 else name
 
 
+TAGS = {  # the OpenAPI document's tags, in its order, with what each groups
+    "catalogue": "The plan: 大作戦, 取り組みの方向性, 目安, 主な取り組み, 担当部",
+    "reporting": "Quarterly status reports per guideline and department, and the quarterly batch",
+    "indicators": "Indicators (KPIs), their values per quarter, and history",
+    "periods": "Fiscal quarters (四半期): due dates, closing them to writes, and each "
+    "department's quarter (submit, approve, return)",
+    "tokens": "API tokens and their roles (admin only)",
+    "webhooks": "Signed event deliveries to receivers (admin only)",
+    "progress": "Progress (0–1), status counts and completeness per campaign, direction, "
+    "guideline and department, and over time",
+    "export": "Flat rows of current values and reports for BI tools",
+    "spreadsheets": "A department's quarter as an Excel workbook to fill in; uploads of workbooks "
+    "and CSV exports",
+    "operations": "Health and readiness probes",
+}
+
+
 def openapi_config() -> OpenAPIConfig:
     """The OpenAPI document's metadata, tags and security scheme."""
     return OpenAPIConfig(
@@ -291,35 +308,7 @@ def openapi_config() -> OpenAPIConfig:
         description=API_DESCRIPTION,
         path="/schema",
         render_plugins=[JsonRenderPlugin(), LocalSwaggerRenderPlugin()],
-        tags=[
-            Tag(
-                name="catalogue", description="The plan: 大作戦, 取り組みの方向性, 目安, 主な取り組み, 担当部"
-            ),
-            Tag(
-                name="reporting",
-                description="Quarterly status reports per guideline and department, and the quarterly batch",
-            ),
-            Tag(name="indicators", description="Indicators (KPIs), their values per quarter, and history"),
-            Tag(
-                name="periods",
-                description="Fiscal quarters (四半期): due dates, closing them to writes, and each "
-                "department's quarter (submit, approve, return)",
-            ),
-            Tag(name="tokens", description="API tokens and their roles (admin only)"),
-            Tag(name="webhooks", description="Signed event deliveries to receivers (admin only)"),
-            Tag(
-                name="progress",
-                description="Progress (0–1), status counts and completeness per campaign, direction, "
-                "guideline and department, and over time",
-            ),
-            Tag(name="export", description="Flat rows of current values and reports for BI tools"),
-            Tag(
-                name="spreadsheets",
-                description="A department's quarter as an Excel workbook to fill in; uploads of workbooks "
-                "and CSV exports",
-            ),
-            Tag(name="operations", description="Health and readiness probes"),
-        ],
+        tags=[Tag(name=name, description=description) for name, description in TAGS.items()],
         components=Components(
             security_schemes={
                 "BearerToken": SecurityScheme(

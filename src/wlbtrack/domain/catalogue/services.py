@@ -40,6 +40,7 @@ from wlbtrack.domain.catalogue.schemas import (
 from wlbtrack.lib import changes
 from wlbtrack.lib.clock import Clock
 from wlbtrack.lib.i18n import Term
+from wlbtrack.lib.structs import from_attributes
 
 
 @dataclass
@@ -142,11 +143,9 @@ async def read_catalogue(session: AsyncSession, version: int) -> Catalogue:
     campaign_code = {c.id: c.code for c in campaigns}
     direction_by_id = {d.id: d for d in directions}
     guideline_public = {
-        g.code: GuidelinePublic(
-            code=g.code,
-            text=g.text,
-            note=g.note,
-            source=g.source,
+        g.code: from_attributes(
+            GuidelinePublic,
+            g,
             direction=direction_by_id[g.direction_id].code,
             campaign=campaign_code[direction_by_id[g.direction_id].campaign_id],
             departments=refs(responsible[g.id]),
@@ -155,23 +154,18 @@ async def read_catalogue(session: AsyncSession, version: int) -> Catalogue:
         for g in guidelines
     }
     direction_public = {
-        d.code: DirectionPublic(
-            code=d.code,
-            name=d.name,
-            description=d.description,
-            note=d.note,
+        d.code: from_attributes(
+            DirectionPublic,
+            d,
             campaign=campaign_code[d.campaign_id],
             guidelines=[GuidelineRef(code=g.code, text=g.text) for g in guidelines if g.direction_id == d.id],
         )
         for d in directions
     }
     campaign_public = {
-        c.code: CampaignPublic(
-            code=c.code,
-            name=c.name,
-            tagline=c.tagline,
-            mechanism=c.mechanism,
-            note=c.note,
+        c.code: from_attributes(
+            CampaignPublic,
+            c,
             directions=[DirectionRef(code=d.code, name=d.name) for d in directions if d.campaign_id == c.id],
         )
         for c in campaigns
@@ -181,9 +175,7 @@ async def read_catalogue(session: AsyncSession, version: int) -> Catalogue:
         campaigns=campaign_public,
         directions=direction_public,
         guidelines=guideline_public,
-        departments={
-            d.code: DepartmentPublic(code=d.code, name=d.name, name_en=d.name_en) for d in departments
-        },
+        departments={d.code: from_attributes(DepartmentPublic, d) for d in departments},
         guideline_ids={g.code: g.id for g in guidelines},
         department_ids={d.code: d.id for d in departments},
     )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from litestar.exceptions import NotFoundException
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wlbtrack.domain.catalogue.schemas import GuidelinePublic
+from wlbtrack.domain.catalogue.services import Catalogue
 from wlbtrack.domain.periods.services import Period, PeriodRules, periods_between
 from wlbtrack.domain.progress import services
 from wlbtrack.domain.progress.schemas import (
@@ -56,6 +58,19 @@ class Indicators:
         """The indicator's value per chart period (None where it has none)."""
         values = self.values.get(indicator_id, {})
         return [values.get(period) for period in self.periods]
+
+
+def catalogue_having(progress: ProgressService, kind: str, code: str) -> Catalogue:
+    """The catalogue, when it has the campaign, guideline or department with this code; else a 404."""
+    catalogue = progress.catalogue
+    codes: dict[str, Mapping[str, object]] = {
+        "campaign": catalogue.campaigns,
+        "guideline": catalogue.guidelines,
+        "department": catalogue.departments,
+    }
+    if code not in codes[kind]:
+        raise NotFoundException(f"code: no {kind} with code {code!r}")
+    return catalogue
 
 
 async def indicators(
@@ -110,9 +125,7 @@ class CampaignPage:
 
 async def campaign(session: AsyncSession, progress: ProgressService, period: str, code: str) -> CampaignPage:
     """The campaign at the period; 404 for an unknown code."""
-    catalogue = progress.catalogue
-    if code not in catalogue.campaigns:
-        raise NotFoundException(f"code: no campaign with code {code!r}")
+    catalogue = catalogue_having(progress, "campaign", code)
     guidelines = services.scope_guidelines(catalogue, code, None)
     return CampaignPage(
         progress=await services.campaign(session, catalogue, period, code),
@@ -143,9 +156,7 @@ async def guideline(
     session: AsyncSession, progress: ProgressService, period: str, code: str
 ) -> GuidelinePage:
     """The guideline at the period; 404 for an unknown code."""
-    catalogue = progress.catalogue
-    if code not in catalogue.guidelines:
-        raise NotFoundException(f"code: no guideline with code {code!r}")
+    catalogue = catalogue_having(progress, "guideline", code)
     public = catalogue.guidelines[code]
     guideline_id = catalogue.guideline_ids[code]
     of_campaign = await services.campaign(session, catalogue, period, public.campaign)
@@ -189,9 +200,7 @@ async def department(
     session: AsyncSession, progress: ProgressService, period: str, code: str
 ) -> DepartmentPage:
     """The department at the period; 404 for an unknown code."""
-    catalogue = progress.catalogue
-    if code not in catalogue.departments:
-        raise NotFoundException(f"code: no department with code {code!r}")
+    catalogue = catalogue_having(progress, "department", code)
     listed = await services.departments(session, catalogue, period, progress.periods)
     return DepartmentPage(
         progress=next(item for item in listed.items if item.code == code),

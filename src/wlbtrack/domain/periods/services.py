@@ -29,6 +29,7 @@ from wlbtrack.lib import changes, locks
 from wlbtrack.lib.clock import TOKYO, Clock
 from wlbtrack.lib.errors import ProblemError
 from wlbtrack.lib.i18n import Msg, Term
+from wlbtrack.lib.structs import from_attributes
 from wlbtrack.lib.tables import insert, table
 from wlbtrack.lib.types import utcnow
 
@@ -231,17 +232,9 @@ async def ensure_not_closed(session: WriteSession, period: Period, name: str = "
 def _public(
     period: Period, due: date, closed_at: datetime | None = None, closed_by: str | None = None
 ) -> PeriodPublic:
-    return PeriodPublic(
-        code=period.code,
-        fiscal_year=period.fiscal_year,
-        quarter=period.quarter,
-        start=period.start,
-        end=period.end,
-        label_ja=period.label_ja,
-        due=due,
-        state="closed" if closed_by is not None else "open",
-        closed_at=closed_at,
-        closed_by=closed_by,
+    state = "closed" if closed_by is not None else "open"
+    return from_attributes(
+        PeriodPublic, period, due=due, state=state, closed_at=closed_at, closed_by=closed_by
     )
 
 

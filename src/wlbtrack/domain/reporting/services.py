@@ -52,6 +52,7 @@ from wlbtrack.domain.reporting.schemas import (
 from wlbtrack.lib import changes, locks
 from wlbtrack.lib.errors import ProblemError, joined
 from wlbtrack.lib.i18n import Msg
+from wlbtrack.lib.structs import from_attributes
 from wlbtrack.lib.tables import foreign_key_to, insert
 from wlbtrack.lib.types import utcnow
 
@@ -695,15 +696,5 @@ async def quarter_history(
 ) -> TransitionList:
     """Every transition of a department's quarter, oldest first."""
     rows = await transitions(session, period.code, catalogue.department_ids[department])
-    items = [
-        TransitionPublic(
-            action=row.action,
-            from_state=row.from_state,
-            to_state=row.to_state,
-            at=row.at,
-            by=row.by,
-            comment=row.comment,
-        )
-        for row in rows
-    ]
+    items = [from_attributes(TransitionPublic, row) for row in rows]
     return TransitionList(items=items, total=len(items))

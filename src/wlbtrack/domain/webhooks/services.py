@@ -44,6 +44,7 @@ from wlbtrack.domain.webhooks.schemas import (
 from wlbtrack.lib.clock import Clock
 from wlbtrack.lib.errors import ProblemError
 from wlbtrack.lib.i18n import Msg
+from wlbtrack.lib.structs import from_attributes
 from wlbtrack.lib.tables import insert
 
 log = logging.getLogger(__name__)
@@ -284,23 +285,9 @@ async def deliveries(session: AsyncSession, webhook_id: int, delivery_id: int | 
             select(ATTEMPT).where(ATTEMPT.c.message_id.in_([m.id for m in messages])).order_by(ATTEMPT.c.id)
         )
         for row in rows:
-            attempts.setdefault(row.message_id, []).append(
-                AttemptPublic(
-                    at=row.at, status_code=row.status_code, error=row.error, next_retry=row.next_retry
-                )
-            )
+            attempts.setdefault(row.message_id, []).append(from_attributes(AttemptPublic, row))
     items = [
-        DeliveryPublic(
-            id=m.id,
-            webhook_id=m.message_id,
-            event=m.event,
-            status=m.status,
-            created_at=m.created_at,
-            delivered_at=m.delivered_at,
-            next_attempt_at=m.next_attempt_at,
-            payload=m.payload,
-            attempts=attempts.get(m.id, []),
-        )
+        from_attributes(DeliveryPublic, m, webhook_id=m.message_id, attempts=attempts.get(m.id, []))
         for m in messages
     ]
     return DeliveryList(items=items, total=len(items))
