@@ -155,45 +155,54 @@ async def post_rounds(
     return posts
 
 
-EXTEND_REPORTS = """
-INSERT INTO report_revision (report_id, revision, status, summary, created_at, created_by, token_id)
-SELECT r.id, g.n,
-       (ARRAY['not_started','on_track','at_risk','delayed','completed'])[1 + (r.id * 7 + g.n) % 5],
-       r.period || ' 第' || g.n || '版: ' || repeat($2::text, 1 + (r.id + g.n) % 4),
-       last.created_at + (g.n - r.revision) * interval '1 millisecond',
+def revisions_sql(
+    head: str, alias: str, revisions: str, key: str, columns: dict[str, str]
+) -> tuple[str, str]:
+    """SQL for a revisioned table (a head row per key, an append-only revision table): append revisions
+    ($1: up to this number; `columns` maps each revisioned column to its new value), then move the heads."""
+    names, new_values = ", ".join(columns), ",\n       ".join(columns.values())
+    extend = f"""
+INSERT INTO {revisions} ({key}, revision, {names}, created_at, created_by, token_id)
+SELECT {alias}.id, g.n,
+       {new_values},
+       last.created_at + (g.n - {alias}.revision) * interval '1 millisecond',
        last.created_by, last.token_id
-FROM report r
-JOIN report_revision last ON last.report_id = r.id AND last.revision = r.revision
-CROSS JOIN LATERAL generate_series(r.revision + 1, $1::int) AS g(n)
+FROM {head} {alias}
+JOIN {revisions} last ON last.{key} = {alias}.id AND last.revision = {alias}.revision
+CROSS JOIN LATERAL generate_series({alias}.revision + 1, $1::int) AS g(n)
 """
+    moved = ", ".join(f"{name} = {alias}r.{name}" for name in columns)
+    move_heads = f"""
+UPDATE {head} {alias}
+SET revision = {alias}r.revision, {moved},
+    updated_at = {alias}r.created_at, updated_by = {alias}r.created_by
+FROM {revisions} {alias}r
+WHERE {alias}r.{key} = {alias}.id AND {alias}r.revision = $1::int AND {alias}.revision < $1::int
+"""
+    return extend, move_heads
 
-MOVE_REPORT_HEADS = """
-UPDATE report r
-SET revision = rr.revision, status = rr.status, summary = rr.summary,
-    updated_at = rr.created_at, updated_by = rr.created_by
-FROM report_revision rr
-WHERE rr.report_id = r.id AND rr.revision = $1::int AND r.revision < $1::int
-"""
 
-EXTEND_VALUES = """
-INSERT INTO indicator_value_revision (value_id, revision, value, note, created_at, created_by, token_id)
-SELECT v.id, g.n,
-       round((v.value * (1 + ((v.id * 13 + g.n) % 11 - 5) / 100.0))::numeric, 2)::float8,
-       '第' || g.n || '版の実績値',
-       last.created_at + (g.n - v.revision) * interval '1 millisecond',
-       last.created_by, last.token_id
-FROM indicator_value v
-JOIN indicator_value_revision last ON last.value_id = v.id AND last.revision = v.revision
-CROSS JOIN LATERAL generate_series(v.revision + 1, $1::int) AS g(n)
-"""
-
-MOVE_VALUE_HEADS = """
-UPDATE indicator_value v
-SET revision = vr.revision, value = vr.value, note = vr.note,
-    updated_at = vr.created_at, updated_by = vr.created_by
-FROM indicator_value_revision vr
-WHERE vr.value_id = v.id AND vr.revision = $1::int AND v.revision < $1::int
-"""
+EXTEND_REPORTS, MOVE_REPORT_HEADS = revisions_sql(
+    "report",
+    "r",
+    "report_revision",
+    "report_id",
+    {
+        "status": "(ARRAY['not_started','on_track','at_risk','delayed','completed'])"
+        "[1 + (r.id * 7 + g.n) % 5]",
+        "summary": "r.period || ' 第' || g.n || '版: ' || repeat($2::text, 1 + (r.id + g.n) % 4)",
+    },
+)
+EXTEND_VALUES, MOVE_VALUE_HEADS = revisions_sql(
+    "indicator_value",
+    "v",
+    "indicator_value_revision",
+    "value_id",
+    {
+        "value": "round((v.value * (1 + ((v.id * 13 + g.n) % 11 - 5) / 100.0))::numeric, 2)::float8",
+        "note": "'第' || g.n || '版の実績値'",
+    },
+)
 
 BUMP_DATA = """
 WITH bumped AS (UPDATE change_counter SET version = version + 1 WHERE name = 'data' RETURNING version)
@@ -280,27 +289,31 @@ async def add_export_rows(dsn: str, min_rows: int) -> dict[str, int]:
     return {"copies": copies, "indicators": indicators * (1 + copies), "value_rows": total}
 
 
+def consistency_sql(head: str, revisions: str, key: str, same: str) -> str:
+    """Heads that disagree with their revisions: count, first and last revision, and (`same`, a condition
+    true when they differ) the revisioned columns of the newest revision."""
+    return f"""
+        WITH agg AS (SELECT {key}, count(*) AS n, min(revision) AS lo, max(revision) AS hi
+                     FROM {revisions} GROUP BY {key})
+        SELECT count(*) FROM {head} h
+        LEFT JOIN agg ON agg.{key} = h.id
+        LEFT JOIN {revisions} last ON last.{key} = h.id AND last.revision = h.revision
+        WHERE agg.n IS DISTINCT FROM h.revision OR agg.hi IS DISTINCT FROM h.revision OR agg.lo <> 1
+           OR last.id IS NULL OR {same}
+           OR last.created_at <> h.updated_at OR last.created_by <> h.updated_by
+    """
+
+
 CHECKS = {
-    "report": """
-        WITH agg AS (SELECT report_id, count(*) AS n, min(revision) AS lo, max(revision) AS hi
-                     FROM report_revision GROUP BY report_id)
-        SELECT count(*) FROM report h
-        LEFT JOIN agg ON agg.report_id = h.id
-        LEFT JOIN report_revision last ON last.report_id = h.id AND last.revision = h.revision
-        WHERE agg.n IS DISTINCT FROM h.revision OR agg.hi IS DISTINCT FROM h.revision OR agg.lo <> 1
-           OR last.id IS NULL OR last.status <> h.status OR last.summary <> h.summary
-           OR last.created_at <> h.updated_at OR last.created_by <> h.updated_by
-    """,
-    "indicator_value": """
-        WITH agg AS (SELECT value_id, count(*) AS n, min(revision) AS lo, max(revision) AS hi
-                     FROM indicator_value_revision GROUP BY value_id)
-        SELECT count(*) FROM indicator_value h
-        LEFT JOIN agg ON agg.value_id = h.id
-        LEFT JOIN indicator_value_revision last ON last.value_id = h.id AND last.revision = h.revision
-        WHERE agg.n IS DISTINCT FROM h.revision OR agg.hi IS DISTINCT FROM h.revision OR agg.lo <> 1
-           OR last.id IS NULL OR last.value <> h.value OR last.note IS DISTINCT FROM h.note
-           OR last.created_at <> h.updated_at OR last.created_by <> h.updated_by
-    """,
+    "report": consistency_sql(
+        "report", "report_revision", "report_id", "last.status <> h.status OR last.summary <> h.summary"
+    ),
+    "indicator_value": consistency_sql(
+        "indicator_value",
+        "indicator_value_revision",
+        "value_id",
+        "last.value <> h.value OR last.note IS DISTINCT FROM h.note",
+    ),
     "indicator": """
         WITH agg AS (SELECT indicator_id, count(*) AS n, max(revision) AS hi
                      FROM indicator_revision GROUP BY indicator_id)

@@ -22,6 +22,12 @@ def csrf_field(html: str) -> str:
     return found.group(1)
 
 
+def assert_sent_to_sign_in(response: httpx.Response, note: str = "") -> None:
+    """The response redirects to the sign-in form."""
+    assert response.status_code in (302, 303, 307), note
+    assert response.headers["location"].endswith("/dashboard/login"), note
+
+
 async def sign_in(client: httpx.AsyncClient, token: str) -> httpx.Response:
     """Post the login form as a browser would (CSRF field from the form, cookie kept by the client)."""
     form = await client.get("/dashboard/login")
@@ -31,8 +37,7 @@ async def sign_in(client: httpx.AsyncClient, token: str) -> httpx.Response:
 
 async def test_unauthenticated_page_redirects_to_login(client: httpx.AsyncClient) -> None:
     response = await client.get("/dashboard/")
-    assert response.status_code in (302, 303, 307)
-    assert response.headers["location"].endswith("/dashboard/login")
+    assert_sent_to_sign_in(response)
 
 
 async def test_viewer_signs_in_and_overview_matches_api(
@@ -117,8 +122,7 @@ async def test_revoked_token_ends_session(
     ident = next(t["id"] for t in tokens if t["label"] == "revoke-me")
     assert (await admin.delete(f"/api/v1/tokens/{ident}")).status_code == 204
     after = await client.get("/dashboard/")
-    assert after.status_code in (302, 303, 307)
-    assert after.headers["location"].endswith("/dashboard/login")
+    assert_sent_to_sign_in(after)
 
 
 async def test_department_user_lands_on_their_department(
@@ -146,8 +150,7 @@ async def test_a_session_ends_its_hours_after_sign_in_however_often_it_is_used(
             assert (await browser.get("/dashboard/departments")).status_code == 200
         clock.advance(15 * 60 + 1)
         ended = await browser.get("/dashboard/departments")
-    assert ended.status_code in (302, 303, 307)
-    assert ended.headers["location"].endswith("/dashboard/login")
+    assert_sent_to_sign_in(ended)
 
 
 async def test_a_sessions_token_is_checked_like_an_api_token(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from functools import partial
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Redirect, Template
 from litestar.template.base import csrf_token
@@ -15,7 +16,7 @@ from litestar.template.base import csrf_token
 from wlbtrack.db import ReadSession
 from wlbtrack.domain.auth.services import resolve_token
 from wlbtrack.domain.dashboard import labels, pages
-from wlbtrack.domain.dashboard.fragments import Load, PageCache
+from wlbtrack.domain.dashboard.fragments import PageCache
 from wlbtrack.domain.dashboard.sessions import LOGIN, SIGNED_OUT, signed_in
 from wlbtrack.domain.progress.services import ProgressService
 
@@ -36,15 +37,39 @@ async def page(
     progress: ProgressService,
     fragments: PageCache,
     name: str,
-    period: str,
-    load: Load,
+    period: str | None,
+    load: Callable[..., Awaitable[Any]],
     *arguments: str,
 ) -> Response[bytes]:
-    """A signed-in page: rendered once per data version (PageCache), with this request's CSRF token in the
-    logout form and the signed-in name."""
-    cached = await fragments.page(progress, name, period, request.url.path, load, *arguments)
+    """A signed-in page at the period asked for: `load(session, progress, period, *arguments)` read once per
+    data version (PageCache), with this request's CSRF token in the logout form and the signed-in name."""
+    at = pages.page_period(progress.periods, period)
+    cached = await fragments.page(
+        progress,
+        name,
+        at,
+        request.url.path,
+        lambda session: load(session, progress, at, *arguments),
+        *arguments,
+    )
     body = cached.body(csrf_token({"request": request}), signed_in(request).label)
     return Response(body, media_type=MediaType.HTML)
+
+
+def catalogue_page(kind: str, load: Callable[..., Awaitable[Any]]) -> HTTPRouteHandler:
+    """The route of a campaign's, guideline's or department's page (`kind`.html), by the code in its path."""
+
+    async def handler(
+        self: Controller,
+        request: AnyRequest,
+        progress: Progress,
+        fragments: Fragments,
+        code: FromPath[str],
+        period: PagePeriod = None,
+    ) -> Response[bytes]:
+        return await page(request, progress, fragments, f"{kind}.html", period, load, code)
+
+    return get(f"/{kind}s/{{code:str}}")(handler)
 
 
 class DashboardController(Controller):
@@ -81,53 +106,14 @@ class DashboardController(Controller):
     async def overview(
         self, request: AnyRequest, progress: Progress, fragments: Fragments, period: PagePeriod = None
     ) -> Response[bytes]:
-        at = pages.page_period(progress.periods, period)
-        load = partial(pages.overview, progress=progress, period=at)
-        return await page(request, progress, fragments, "overview.html", at, load)
-
-    @get("/campaigns/{code:str}")
-    async def campaign(
-        self,
-        request: AnyRequest,
-        progress: Progress,
-        fragments: Fragments,
-        code: FromPath[str],
-        period: PagePeriod = None,
-    ) -> Response[bytes]:
-        at = pages.page_period(progress.periods, period)
-        load = partial(pages.campaign, progress=progress, period=at, code=code)
-        return await page(request, progress, fragments, "campaign.html", at, load, code)
-
-    @get("/guidelines/{code:str}")
-    async def guideline(
-        self,
-        request: AnyRequest,
-        progress: Progress,
-        fragments: Fragments,
-        code: FromPath[str],
-        period: PagePeriod = None,
-    ) -> Response[bytes]:
-        at = pages.page_period(progress.periods, period)
-        load = partial(pages.guideline, progress=progress, period=at, code=code)
-        return await page(request, progress, fragments, "guideline.html", at, load, code)
+        return await page(request, progress, fragments, "overview.html", period, pages.overview)
 
     @get("/departments")
     async def departments(
         self, request: AnyRequest, progress: Progress, fragments: Fragments, period: PagePeriod = None
     ) -> Response[bytes]:
-        at = pages.page_period(progress.periods, period)
-        load = partial(pages.departments, progress=progress, period=at)
-        return await page(request, progress, fragments, "departments.html", at, load)
+        return await page(request, progress, fragments, "departments.html", period, pages.departments)
 
-    @get("/departments/{code:str}")
-    async def department(
-        self,
-        request: AnyRequest,
-        progress: Progress,
-        fragments: Fragments,
-        code: FromPath[str],
-        period: PagePeriod = None,
-    ) -> Response[bytes]:
-        at = pages.page_period(progress.periods, period)
-        load = partial(pages.department, progress=progress, period=at, code=code)
-        return await page(request, progress, fragments, "department.html", at, load, code)
+    campaign = catalogue_page("campaign", pages.campaign)
+    guideline = catalogue_page("guideline", pages.guideline)
+    department = catalogue_page("department", pages.department)
