@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -128,49 +129,95 @@ def acting_for_guideline(principal: Principal, catalogue: Catalogue, code: str, 
     return department
 
 
+def created(path: str, summary: str, responses: Any = WRITE_ERRORS, **options: Any) -> HTTPRouteHandler:
+    """The route of a POST creating something from its strictly decoded body (`dto`): 201, writers only."""
+    return post(
+        path,
+        summary=summary,
+        status_code=201,
+        guards=[writers_only],
+        responses=responses,
+        return_dto=None,
+        **options,
+    )
+
+
+@dataclass(frozen=True)
+class QuarterWrite:
+    """What a write of one report or one value into a department's quarter needs."""
+
+    catalogue: Catalogue
+    periods: PeriodRules
+    context: WriteContext
+
+    async def store(
+        self, data: ReportIn | ValueIn, item: Callable[[], Awaitable[ReportWrite | ValueWrite]]
+    ) -> Response[Any]:
+        """Store the item `item` returns once it has checked who writes it, in one transaction honouring the
+        Idempotency-Key; the period must be open to it. Counted in the metrics."""
+        context = self.context
+
+        async def write() -> ReportPublic | ValuePublic:
+            written = await item()
+            await self.periods.writable(context.session, data.period)
+            reports, values = await write_quarter(
+                context.session,
+                self.catalogue,
+                context.principal,
+                data.period,
+                reports=[written] if isinstance(written, ReportWrite) else [],
+                values=[written] if isinstance(written, ValueWrite) else [],
+            )
+            return (reports or values)[0]
+
+        is_report = isinstance(data, ReportIn)
+        response = await context.commit(data, ReportPublic if is_report else ValuePublic, 201, write)
+        count_stored(response, reports=int(is_report), values=int(not is_report))
+        return response
+
+
+def provide_quarter_write(
+    catalogue: CatalogueDep, periods: PeriodsDep, context: WriteContextDep
+) -> QuarterWrite:
+    """What a write of one report or value needs."""
+    return QuarterWrite(catalogue, periods, context)
+
+
+QuarterWriteDep = NamedDependency[QuarterWrite]
+ONE_WRITE = {  # a controller's `dependencies` for handlers that take `one: QuarterWriteDep`
+    **WRITE_CONTEXT,
+    "one": Provide(provide_quarter_write, sync_to_thread=False),
+}
+
+
 class ReportController(Controller):
     """Status reports of departments on a guideline (目安), per fiscal quarter, with every revision."""
 
     path = "/guidelines/{code:str}/reports"
     tags = ("reporting",)
-    dependencies = WRITE_CONTEXT
+    dependencies = ONE_WRITE
 
-    @post(
+    @created(
         "/",
+        "Post a status report",
         operation_class=linked(201, "code", "$request.path.code", "list_reports", "list_report_history"),
-        summary="Post a status report",
-        status_code=201,
-        guards=[writers_only],
-        responses=WRITE_ERRORS,
         dto=StrictBody[ReportIn],
-        return_dto=None,
     )
     async def post_report(
-        self,
-        code: GuidelinePath,
-        data: JSONBody[ReportIn],
-        catalogue: CatalogueDep,
-        periods: PeriodsDep,
-        context: WriteContextDep,
+        self, code: GuidelinePath, data: JSONBody[ReportIn], one: QuarterWriteDep
     ) -> Response[ReportPublic]:
         """Store the next revision of this department's report on the guideline for the period.
 
         Admins name the `department` (unless the guideline has only one); earlier revisions never change.
         """
+        catalogue, principal = one.catalogue, one.context.principal
         guideline = guideline_id(catalogue, code)
 
-        async def write() -> ReportPublic:
-            department = acting_for_guideline(context.principal, catalogue, code, data.department)
-            await periods.writable(context.session, data.period)
-            item = ReportWrite(guideline, catalogue.department_ids[department], data.status, data.summary)
-            reports, _ = await write_quarter(
-                context.session, catalogue, context.principal, data.period, reports=[item]
-            )
-            return reports[0]
+        async def report() -> ReportWrite:
+            department = acting_for_guideline(principal, catalogue, code, data.department)
+            return ReportWrite(guideline, catalogue.department_ids[department], data.status, data.summary)
 
-        response = await context.commit(data, ReportPublic, 201, write)
-        count_stored(response, reports=1, values=0)
-        return response
+        return await one.store(data, report)
 
     @get("/", summary="Current reports on a guideline", responses=READ_ERRORS)
     async def list_reports(
@@ -212,8 +259,9 @@ class GuidelineIndicatorController(Controller):
     tags = ("indicators",)
     dependencies = WRITE_CONTEXT
 
-    @post(
+    @created(
         "/",
+        "Create an indicator",
         operation_class=linked(
             201,
             "indicator_id",
@@ -225,12 +273,7 @@ class GuidelineIndicatorController(Controller):
             "create_value",
             "list_value_history",
         ),
-        summary="Create an indicator",
-        status_code=201,
-        guards=[writers_only],
-        responses=errors(403, 404, 409, 413, 422),
         dto=StrictBody[IndicatorIn],
-        return_dto=None,
     )
     async def create_indicator(
         self,
@@ -272,7 +315,7 @@ class IndicatorController(Controller):
 
     path = "/indicators"
     tags = ("indicators",)
-    dependencies = WRITE_CONTEXT
+    dependencies = ONE_WRITE
 
     @get("/", summary="List indicators", responses=errors(422))
     async def list_indicators(
@@ -346,41 +389,25 @@ class IndicatorController(Controller):
         items = await queries.indicator_history(session, indicator_id)
         return IndicatorRevisionList(items=items, total=len(items))
 
-    @post(
+    @created(
         "/{indicator_id:int}/values",
+        "Post an indicator value",
         operation_class=linked(
             201, "indicator_id", "$request.path.indicator_id", "list_values", "list_value_history"
         ),
-        summary="Post an indicator value",
-        status_code=201,
-        guards=[writers_only],
-        responses=WRITE_ERRORS,
         dto=StrictBody[ValueIn],
-        return_dto=None,
     )
     async def post_value(
-        self,
-        indicator_id: RowId,
-        data: JSONBody[ValueIn],
-        catalogue: CatalogueDep,
-        periods: PeriodsDep,
-        context: WriteContextDep,
+        self, indicator_id: RowId, data: JSONBody[ValueIn], one: QuarterWriteDep
     ) -> Response[ValuePublic]:
         """Store the next revision of the indicator's value for the period, for its department."""
 
-        async def write() -> ValuePublic:
-            row = await indicator_row(context.session, indicator_id)
-            may_change(context.principal, catalogue, row.department_id)
-            await periods.writable(context.session, data.period)
-            item = ValueWrite(indicator_id, row.department_id, data.value, data.note)
-            _, values = await write_quarter(
-                context.session, catalogue, context.principal, data.period, values=[item]
-            )
-            return values[0]
+        async def value() -> ValueWrite:
+            row = await indicator_row(one.context.session, indicator_id)
+            may_change(one.context.principal, one.catalogue, row.department_id)
+            return ValueWrite(indicator_id, row.department_id, data.value, data.note)
 
-        response = await context.commit(data, ValuePublic, 201, write)
-        count_stored(response, reports=0, values=1)
-        return response
+        return await one.store(data, value)
 
     @get("/{indicator_id:int}/values", summary="Current values of an indicator", responses=errors(404))
     async def list_values(
@@ -418,14 +445,11 @@ class SubmissionController(Controller):
     tags = ("reporting",)
     dependencies = WRITE_CONTEXT
 
-    @post(
+    @created(
         "/",
-        summary="Submit a quarter's reports and values",
-        status_code=201,
-        guards=[writers_only],
+        "Submit a quarter's reports and values",
         responses=errors(403, 409, 413, 422),
         dto=StrictBody[SubmissionIn],
-        return_dto=None,
     )
     async def post_submission(
         self,
