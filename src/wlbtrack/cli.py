@@ -102,6 +102,11 @@ def serve(host: str | None, port: int | None, workers: int | None, no_migrate: b
     from wlbtrack.lib.metrics import shared_between_workers
     from wlbtrack.lib.ratelimit import RateLimit
 
+    if not no_migrate:
+        # Alembic (about 10 MB) stays out of a --no-migrate server; imported before logging is set up, as
+        # importing it logs its plugins' set-up at INFO
+        from wlbtrack.migrate import prepare
+
     settings = get_settings()
     rate = RateLimit.parse(settings.rate_limit)
     log_config = logging_config(settings.log_level)
@@ -116,8 +121,6 @@ def serve(host: str | None, port: int | None, workers: int | None, no_migrate: b
             workers,
         )
     if not no_migrate:
-        from wlbtrack.migrate import prepare  # Alembic (about 10 MB) stays out of a --no-migrate server
-
         prepare(settings)
     with shared_between_workers() if workers > 1 and settings.metrics else nullcontext():
         uvicorn.run(
