@@ -117,6 +117,76 @@ async def test_copy_csv_is_byte_identical_to_the_python_csv(
     )
 
 
+# Values whose shortest spelling has up to 15 characters (COPY reads them as NUMERIC from that text) and
+# more (COPY falls back to value::numeric, which keeps 15 significant digits): 1.234567890123456 has 16
+# digits in 17 characters, and as NUMERIC from its text would give another attainment than Python's path.
+SPELLINGS_OF_NOTE = [
+    1.234567890123456,
+    0.1234567890123,
+    -0.12345678901,
+    0.1 + 0.2,
+    1 / 3,
+    2.5,
+    7.0,
+    1.5e-05,
+    1.2345678901e-07,
+    123456789012.345,
+    99999.99999,
+]
+# Microseconds PostgreSQL prints without their trailing zeros (or not at all) and msgspec always as six
+MICROSECONDS_OF_NOTE = [0, 1, 10, 100000, 120000, 123450, 999999, 500000, 7, 40, 654321]
+
+
+async def test_copy_csv_is_byte_identical_for_tricky_numbers_and_times(
+    instance: Instance,
+    admin: httpx.AsyncClient,
+    viewer: httpx.AsyncClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Attainments of values with short and long spellings, and timestamps with every shape of
+    microseconds: COPY writes the bytes Python writes."""
+    from wlbtrack.domain.progress import export as export_module
+
+    body = {"name": "指標", "unit": "件", "baseline": -3, "target": 10, "department": "children"}
+    response = await admin.post("/api/v1/guidelines/1.1.1/indicators", json=body)
+    assert response.status_code == 201, response.text
+    identifier = response.json()["id"]
+    for number, value in enumerate(SPELLINGS_OF_NOTE):
+        period = f"{2020 + number // 4}-Q{number % 4 + 1}"
+        response = await admin.post(
+            f"/api/v1/indicators/{identifier}/values", json={"period": period, "value": value}
+        )
+        assert response.status_code == 201, response.text
+    async with instance.services.database.engine.begin() as connection:  # times no clock would give
+        for number, microseconds in enumerate(MICROSECONDS_OF_NOTE):
+            await connection.exec_driver_sql(
+                "UPDATE indicator_value SET updated_at = timestamptz '2025-06-30 23:59:58+09'"
+                f" + interval '{number} hour {microseconds} microseconds'"
+                f" WHERE indicator_id = {identifier} AND period = '{2020 + number // 4}-Q{number % 4 + 1}'"
+            )
+    url, query = "/api/v1/export/values", {"format": "csv"}
+    copied = await viewer.get(url, params=query)
+    monkeypatch.setattr(export_module, "COPY_DIALECTS", ())
+    formatted = await viewer.get(url, params=query)
+    assert copied.status_code == formatted.status_code == 200, copied.text
+    assert copied.content == formatted.content
+    rows = parse_csv(formatted)[1]
+    assert len(rows) == len(SPELLINGS_OF_NOTE)
+    assert {row["updated_at"][19:] for row in rows} == {
+        "Z",
+        ".000001Z",
+        ".000010Z",
+        ".100000Z",
+        ".120000Z",
+        ".123450Z",
+        ".999999Z",
+        ".500000Z",
+        ".000007Z",
+        ".000040Z",
+        ".654321Z",
+    }
+
+
 async def test_copy_csv_is_byte_identical_when_quoted_text_spans_chunks(
     admin: httpx.AsyncClient, viewer: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:

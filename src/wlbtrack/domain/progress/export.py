@@ -134,15 +134,30 @@ def sql_float(value: ColumnElement[Any]) -> ColumnElement[str]:
     )
 
 
-def sql_timestamp(value: ColumnElement[Any]) -> ColumnElement[str]:
-    """A UTC timestamp as msgspec writes it: ISO 8601 with microseconds only when there are any, and Z."""
-    utc = func.timezone(literal_column("'UTC'"), value)
-    return case(
-        (
-            func.date_trunc(literal_column("'second'"), value) == value,
-            func.to_char(utc, literal_column("""'YYYY-MM-DD"T"HH24:MI:SS"Z"'""")),
-        ),
-        else_=func.to_char(utc, literal_column("""'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'""")),
+def sql_numeric(value: ColumnElement[Any]) -> ColumnElement[Any]:
+    """A float8 as PostgreSQL's `value::numeric`, which prints it with 15 significant digits (slow):
+    read from its shortest text (extra_float_digits ≥ 1) when that has at most 15 characters, so at most
+    15 digits. A shortest spelling of ≤ 15 digits is what rounding to 15 digits gives (the float is within
+    half an ulp of it, far less than half a 15th digit), so the number and its scale are the same."""
+    shortest = cast(value, Text)
+    return case((func.length(shortest) <= 15, cast(shortest, Numeric)), else_=cast(value, Numeric))
+
+
+def utc_text(value: ColumnElement[Any]) -> ColumnElement[str]:
+    """A timestamp's UTC wall time as PostgreSQL prints it under DateStyle ISO:
+    `YYYY-MM-DD HH:MM:SS`, then `.` and the microseconds without trailing zeros when there are any."""
+    return cast(func.timezone(literal_column("'UTC'"), value), Text)
+
+
+def sql_timestamp(text: ColumnElement[Any]) -> ColumnElement[str]:
+    """`utc_text` as msgspec writes a UTC timestamp: ISO 8601 with `T`, six-digit microseconds only
+    when there are any, and Z. The fraction's zeros come back from its length (19 characters without
+    one, 21 to 26 with one). About half the CPU of the two to_char patterns it replaces."""
+    padding = func.right(literal_column("'00000'"), func.mod(literal_column("26") - func.length(text), 7))
+    return (
+        func.replace(text, literal_column("' '"), literal_column("'T'"))
+        .concat(padding)
+        .concat(literal_column("'Z'"))
     )
 
 
@@ -155,10 +170,12 @@ def _formatted(
     keys: Sequence[ColumnElement[Any]],
 ) -> Rows:
     """A query of CSV cells: an inner query selects the raw values and sort keys (narrowed to the export's
-    rows and order), the outer one formats each value. OFFSET 0 keeps PostgreSQL from folding the inner
-    query in, which would compute a value (attainment) once for every place its formatting mentions it."""
+    rows), the outer one formats each value and sorts. OFFSET 0 keeps PostgreSQL from folding the inner
+    query in, which would compute a value (attainment) once for every place its formatting mentions it.
+    Sorting the formatted rows, not the raw ones, leaves no step between the sort and COPY and keeps the
+    attainment's operands out of the sorted rows."""
     raw = [column.label(f"c{index}") for index, column in enumerate([*cells, *keys])]
-    inner = narrowed(raw).offset(0).subquery("export")
+    inner = narrowed(raw).order_by(None).offset(0).subquery("export")
     values = list(inner.c)
     formatted = [
         column if format is None else format(column)
@@ -264,10 +281,12 @@ class ValuesExport:
             indicator.c.baseline_text: None,
             indicator.c.target_text: None,
             value: sql_float,
-            attainment("postgresql", value, indicator.c.baseline, indicator.c.target, operands): sql_float,
+            attainment(
+                "postgresql", value, indicator.c.baseline, indicator.c.target, operands, sql_numeric(value)
+            ): sql_float,
             VALUE.c.note: sql_text,
             VALUE.c.revision: None,
-            VALUE.c.updated_at: sql_timestamp,
+            utc_text(VALUE.c.updated_at): sql_timestamp,
         }
         keys = (_sort_key(VALUE.c.period, indicator.c.rank),)
 
@@ -364,7 +383,7 @@ class ReportsExport:
             REPORT.c.status: sql_text,
             REPORT.c.summary: sql_text,
             REPORT.c.revision: None,
-            REPORT.c.updated_at: sql_timestamp,
+            utc_text(REPORT.c.updated_at): sql_timestamp,
         }
         keys = (REPORT.c.period, GUIDELINE.c.position, DEPARTMENT.c.position, REPORT.c.id)
         return _formatted(
@@ -522,6 +541,7 @@ async def copy_stream(
     async with sessions() as session:
         connection = await session.connection()
         await connection.exec_driver_sql("SET LOCAL extra_float_digits = 1")  # shortest exact floats
+        await connection.exec_driver_sql("SET LOCAL DateStyle = ISO")  # timestamps as utc_text says
         compiled = export.csv_statement(filters, after).compile(
             dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
         )

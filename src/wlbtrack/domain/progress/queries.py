@@ -55,6 +55,7 @@ def attainment(
     baseline: Any,
     target: Any,
     operands: tuple[ColumnElement[Any], ColumnElement[Any]] | None = None,
+    number: ColumnElement[Any] | None = None,
 ) -> ColumnElement[float]:
     """clamp((value − baseline) / (target − baseline), 0, 1), computed without float overflow or underflow.
 
@@ -62,11 +63,13 @@ def attainment(
     divided: in NUMERIC on PostgreSQL (which raises on float overflow and underflow; rounded to 17
     places so that the cast back to float cannot underflow), and with every operand halved on SQLite
     (which never raises; halving keeps the differences finite). `operands` are `numeric_operands`
-    computed once per indicator by a caller that joins many values to each indicator.
+    computed once per indicator by a caller that joins many values to each indicator; `number` is the
+    value as NUMERIC when the caller has a cheaper spelling of `value::numeric` (same number, same scale).
     """
     if dialect == "postgresql":
         low, span = operands if operands is not None else numeric_operands(baseline, target)
-        between: ColumnElement[Any] = func.round((cast(value, Numeric) - low) / span, 17)
+        numeric = number if number is not None else cast(value, Numeric)
+        between: ColumnElement[Any] = func.round((numeric - low) / span, 17)
     else:
         between = (value * 0.5 - baseline * 0.5) / (target * 0.5 - baseline * 0.5)
     increasing, decreasing = target > baseline, target < baseline
