@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from litestar.stores.memory import MemoryStore
 from sqlalchemy import event
 
 from apps import FakeClock, Instance, http_client, prepare_database, running
@@ -18,7 +20,7 @@ from wlbtrack.db import Database
 from wlbtrack.domain.auth.models import Role
 from wlbtrack.domain.auth.services import Principal, TokenCache, TokenKey
 from wlbtrack.domain.catalogue.services import CatalogueCache
-from wlbtrack.lib.caching import ResultCache
+from wlbtrack.lib.caching import RecentlyReadStore, ResultCache
 
 TTL = 10.0
 VIEWER = Principal(token_id=1, role=Role.VIEWER, department=None, label="dashboard")
@@ -242,3 +244,45 @@ async def test_concurrent_misses_of_one_key_compute_once_and_failures_are_not_ke
     assert await cache.get("tag", compute) == b"body"  # the failure was not kept: computed again
     assert await cache.get("tag", compute) == b"body"
     assert calls == 2
+
+
+class GatedStore(MemoryStore):
+    """A shared session store whose reads wait at a gate the test opens (a slow database)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+        self.gate.set()
+        self.reads = 0
+
+    async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
+        self.reads += 1
+        value = await super().get(key, renew_for)
+        await self.gate.wait()
+        return value
+
+
+async def test_a_session_read_in_flight_during_a_logout_here_keeps_nothing(clock: FakeClock) -> None:
+    shared = GatedStore()
+    await shared.set("session", b"token 1", 3600)
+    store = RecentlyReadStore(shared, TTL, clock)
+    shared.gate.clear()
+    read = asyncio.ensure_future(store.get("session"))  # a page load, its read under way
+    await settle()
+    await store.delete("session")  # the logout, through this worker
+    shared.gate.set()
+    assert await read == b"token 1"  # read before the logout
+    assert await store.get("session") is None
+    assert await shared.get("session") is None
+
+
+async def test_a_session_written_here_is_kept_no_longer_than_its_expiry(clock: FakeClock) -> None:
+    shared = GatedStore()
+    store = RecentlyReadStore(shared, TTL, clock)
+    await store.set("session", b"token 1", 3)
+    clock.advance(2)
+    assert await store.get("session") == b"token 1"
+    assert shared.reads == 0  # kept here
+    clock.advance(1.5)  # past the session's expiry, within the TTL
+    await store.get("session")
+    assert shared.reads == 1  # asked the shared store, which decides

@@ -145,8 +145,10 @@ class RecentlyReadStore(Store):
     """A Litestar store in front of a shared one (the database, Redis) that keeps what this worker read or
     wrote for `ttl` seconds, so a value read on every request (a dashboard session) is fetched once per `ttl`.
 
-    Writes and deletes through this worker reach the shared store and this copy at once; one made through
-    another worker is seen here within `ttl` seconds. A `ttl` of 0 reads the shared store every time.
+    Writes and deletes through this worker reach the shared store and this copy at once, and a read that
+    was under way meanwhile keeps nothing; one made through another worker is seen here within `ttl`
+    seconds. A value written here is kept no longer than its own expiry; one read here may be kept up to
+    `ttl` seconds past it. A `ttl` of 0 reads the shared store every time.
     """
 
     MAX_ENTRIES = 10_000
@@ -155,38 +157,58 @@ class RecentlyReadStore(Store):
         self.shared = shared
         self._ttl = ttl
         self._clock = clock
-        self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()  # key -> (kept until, value)
+        self._generation = 0  # advanced around every write, so a read begun before one cannot keep its value
 
-    def _keep(self, key: str, value: bytes) -> None:
-        if self._ttl <= 0:
+    def _keep(self, key: str, value: bytes, seconds: float) -> None:
+        if seconds <= 0:
             return
-        self._entries[key] = (self._clock.monotonic(), value)
+        self._entries[key] = (self._clock.monotonic() + seconds, value)
         self._entries.move_to_end(key)
         while len(self._entries) > self.MAX_ENTRIES:
             self._entries.popitem(last=False)
 
+    def _forget(self, key: str | None) -> None:
+        self._generation += 1
+        if key is None:
+            self._entries.clear()
+        else:
+            self._entries.pop(key, None)
+
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
         entry = self._entries.get(key)
-        if entry is not None and renew_for is None and self._clock.monotonic() - entry[0] < self._ttl:
+        if entry is not None and renew_for is None and self._clock.monotonic() < entry[0]:
             return entry[1]
         self._entries.pop(key, None)
+        generation = self._generation
         value = await self.shared.get(key, renew_for)
-        if value is not None:
-            self._keep(key, value)
+        if value is not None and generation == self._generation:
+            self._keep(key, value, self._ttl)
         return value
 
     async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
-        self._entries.pop(key, None)
-        await self.shared.set(key, value, expires_in)
-        self._keep(key, value.encode("utf-8") if isinstance(value, str) else value)
+        self._forget(key)
+        try:
+            await self.shared.set(key, value, expires_in)
+        finally:
+            self._forget(key)
+        seconds = expires_in.total_seconds() if isinstance(expires_in, timedelta) else expires_in
+        kept = self._ttl if seconds is None else min(self._ttl, seconds)
+        self._keep(key, value.encode("utf-8") if isinstance(value, str) else value, kept)
 
     async def delete(self, key: str) -> None:
-        self._entries.pop(key, None)
-        await self.shared.delete(key)
+        self._forget(key)
+        try:
+            await self.shared.delete(key)
+        finally:
+            self._forget(key)
 
     async def delete_all(self) -> None:
-        self._entries.clear()
-        await self.shared.delete_all()
+        self._forget(None)
+        try:
+            await self.shared.delete_all()
+        finally:
+            self._forget(None)
 
     async def exists(self, key: str) -> bool:
         return await self.get(key) is not None
