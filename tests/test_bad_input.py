@@ -248,6 +248,8 @@ NOT_JSON = [
     b'{"a": ' * 20_000,
     b'"\\ud800',
     b'"\\ud800"',
+    b'{"period": "2025-Q1", "department": "children", "reports": 5, "\\ud800": 1}',
+    b'{"period": "2025-Q1", "reports": [1], "values": [{"indicator": 1, "value": 1, "note": "a\\udfffb"}]}',
 ]
 
 

@@ -99,18 +99,30 @@ def _non_finite_path(value: Any, path: str) -> str | None:
 
 
 def _parse(raw: bytes) -> Any:
-    """The JSON document in `raw`, untyped; 400 naming `body` if it is not well-formed JSON (or nests too
-    deeply to read), naming the field where a NaN or Infinity sits.
+    """The JSON document in `raw` (valid UTF-8), untyped, NaN and Infinity marked; 400 naming `body` if it is
+    not well-formed JSON, nests too deeply to read, or escapes a lone surrogate (not a character).
 
     The typed decoder can stop at the first wrong type before it reaches a syntax error further on
     (`5o`, `{"role": 5, x`), so nothing may assume a body it refused is well-formed.
     """
     try:
-        return json.loads(raw, parse_constant=lambda _: _NON_FINITE)
+        document = json.loads(raw.decode("utf-8"), parse_constant=lambda _: _NON_FINITE)
     except RecursionError as exc:
         raise ProblemError(400, Msg("malformed JSON (nested too deeply)"), field="body") from exc
     except ValueError as exc:
         raise ProblemError(400, Msg("malformed JSON ({reason})", reason=str(exc)), field="body") from exc
+    if _has_lone_surrogate(document):
+        raise ProblemError(400, Msg("malformed JSON ({reason})", reason="a lone surrogate"), field="body")
+    return document
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    """Whether a text or key of the parsed document holds a lone surrogate, which UTF-8 cannot carry."""
+    if isinstance(value, str):
+        return not value.isascii() and any("\ud800" <= char <= "\udfff" for char in value)
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(key) or _has_lone_surrogate(item) for key, item in value.items())
+    return isinstance(value, list) and any(_has_lone_surrogate(item) for item in value)
 
 
 def _refuse_non_finite(document: Any) -> None:
