@@ -155,6 +155,9 @@ async def test_only_admins_manage_webhooks(make_token: MakeToken, settings: Sett
         ("http://[::1]/", "loopback"),
         ("http://localhost/", "loopback"),
         ("http://0.0.0.0/", "loopback"),
+        ("http://\u2603.example/hook", "not a URL"),  # no IDNA spelling: the deliverer could never send it
+        ("http://a..b.example/hook", "not a URL"),
+        (f"http://{'a' * 64}.example.com/hook", "not a URL"),
     ],
 )
 async def test_unsafe_urls_are_refused(admin: httpx.AsyncClient, url: str, words: str) -> None:

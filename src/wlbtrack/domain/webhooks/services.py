@@ -17,6 +17,7 @@ import ipaddress
 import logging
 import secrets
 import socket
+import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -102,7 +103,9 @@ def _host_and_port(url: str, allow_loopback: bool) -> tuple[str, int]:
     try:
         parts = urlsplit(url)
         port = parts.port
-    except ValueError as exc:
+        httpx.URL(url)  # as the deliverer will send it (a name it cannot spell in IDNA is not a URL)
+        (parts.hostname or "").encode("idna")  # labels of 1 to 63 characters, as name lookups need
+    except (ValueError, httpx.InvalidURL) as exc:
         raise UnsafeUrl(Msg("not a URL ({reason})", reason=str(exc))) from exc
     if parts.scheme not in ("http", "https"):
         raise UnsafeUrl(Msg("only http and https URLs are accepted"))
@@ -120,7 +123,7 @@ async def _safe_addresses(host: str, port: int, allow_loopback: bool) -> list[st
     """Every address `host` resolves to now, each checked (UnsafeUrl for any refused one)."""
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError as exc:
+    except (OSError, UnicodeError) as exc:
         raise Unresolvable(Msg("{host} does not resolve ({reason})", host=host, reason=str(exc))) from exc
     addresses = [str(info[4][0]) for info in infos]
     for address in addresses:
@@ -154,10 +157,14 @@ class CheckedConnections(httpcore.AnyIOBackend):
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.AsyncNetworkStream:
         addresses = await _safe_addresses(host, port, self.allow_loopback)
+        # one timeout for all the addresses, on the machine's clock as sockets time out
+        deadline = None if timeout is None else time.monotonic() + timeout
         for address in addresses[:-1]:
+            left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
             with contextlib.suppress(httpcore.ConnectError, httpcore.ConnectTimeout):
-                return await super().connect_tcp(address, port, timeout, local_address, socket_options)
-        return await super().connect_tcp(addresses[-1], port, timeout, local_address, socket_options)
+                return await super().connect_tcp(address, port, left, local_address, socket_options)
+        left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+        return await super().connect_tcp(addresses[-1], port, left, local_address, socket_options)
 
 
 def delivery_transport(allow_loopback: bool) -> httpx.AsyncHTTPTransport:
@@ -392,7 +399,10 @@ class Deliverer:
     def start(self) -> None:
         """Run in the background until `stop`."""
         self._client = httpx.AsyncClient(
-            transport=delivery_transport(self.allow_loopback), timeout=TIMEOUT, follow_redirects=False
+            transport=delivery_transport(self.allow_loopback),
+            timeout=TIMEOUT,
+            follow_redirects=False,
+            trust_env=False,
         )
         self._task = asyncio.create_task(self._run(), name="webhook-deliverer")
 
@@ -482,7 +492,7 @@ class Deliverer:
             status_code = response.status_code
         except UnsafeUrl as exc:
             error = str(exc)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             error = f"{type(exc).__name__}: {exc}"[:500] or type(exc).__name__
         delivered = status_code is not None and 200 <= status_code < 300
         attempts = row.attempts + 1
