@@ -183,6 +183,58 @@ async def test_an_unknown_code_in_any_path_is_a_404_naming_it(admin: httpx.Async
             assert response.json()["field"] == name, (template, name, value)
 
 
+async def test_codes_in_request_bodies_state_their_form_and_an_unknown_one_is_a_422_naming_it(
+    admin: httpx.AsyncClient,
+) -> None:
+    """The department and guideline codes of every request body: the document states their form and length,
+    and a code the plan does not have, of that form or of another, is a 422 naming the field."""
+    document = json.loads(COMMITTED.read_text(encoding="utf-8"))
+    bodies = re.findall(
+        r'"#/components/schemas/(\w+)"',
+        json.dumps(
+            [
+                operation["requestBody"]["content"].get("application/json", {})
+                for item in document["paths"].values()
+                for operation in item.values()
+                if "requestBody" in operation
+            ]
+        ),
+    )
+    schemas = document["components"]["schemas"]
+    bodies += re.findall(r'"#/components/schemas/(\w+)"', json.dumps([schemas[name] for name in bodies]))
+    fields = {
+        (name, field): schema
+        for name in set(bodies)
+        for field, schema in schemas[name].get("properties", {}).items()
+        if field in ("department", "guideline")
+    }
+    assert set(fields) == {
+        ("TokenIn", "department"),
+        ("ReportIn", "department"),
+        ("IndicatorIn", "department"),
+        ("SubmissionIn", "department"),
+        ("SubmissionReport", "guideline"),
+    }
+    for (name, field), schema in fields.items():
+        assert (schema["minLength"], schema["maxLength"]) == (1, 64), (name, field)
+        assert len(_all_of_form(schema, KNOWN_CODES)) == 1, (name, field, schema)
+    report = {"period": "2025-Q3", "status": "on_track", "summary": "順調"}
+    for department in ("no-such-department", "Children"):
+        for path, body in (
+            ("/api/v1/tokens", {"role": "department", "department": department}),
+            ("/api/v1/guidelines/1.1.4/reports", {**report, "department": department}),
+        ):
+            response = await admin.post(path, json=body)
+            assert response.status_code == 422, (path, department, response.text)
+            assert response.json()["field"] == "department", (path, department)
+    for guideline in ("9.9.9", "1-1-4"):
+        item = {"guideline": guideline, "status": "on_track", "summary": "順調"}
+        batch = {"period": "2025-Q3", "department": "children", "reports": [item]}
+        response = await admin.post("/api/v1/submissions", json=batch)
+        assert response.status_code == 422, (guideline, response.text)
+        assert "reports[0].guideline" in response.text, guideline
+
+
 async def test_row_ids_in_paths_state_their_range_and_beyond_it_is_not_found(
     admin: httpx.AsyncClient,
 ) -> None:

@@ -7,7 +7,8 @@ from typing import ClassVar, Literal
 
 import msgspec
 
-from wlbtrack.lib.validation import Code, Label
+from wlbtrack.domain.catalogue.schemas import DepartmentCodeIn
+from wlbtrack.lib.validation import Label
 
 RoleName = Literal["admin", "department", "viewer"]
 
@@ -22,7 +23,7 @@ class TokenIn(msgspec.Struct, forbid_unknown_fields=True):
     }
 
     role: RoleName
-    department: Code | None = None
+    department: DepartmentCodeIn | None = None
     label: Label | None = None
 
 

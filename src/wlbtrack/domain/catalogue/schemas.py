@@ -7,6 +7,8 @@ from typing import Annotated, Any
 import msgspec
 from litestar.params import PathParameter, QueryParameter
 
+from wlbtrack.lib.validation import Code
+
 # The forms of the catalogue's codes. The seed file must follow them (seed.py), so the document states
 # them for every code parameter; the service still answers any code it does not have, of whatever form,
 # as unknown: 404 in a path, 422 naming the parameter in a query filter.
@@ -40,6 +42,10 @@ DepartmentFilter = Annotated[
     str | None,
     QueryParameter(description=DEPARTMENT + UNKNOWN_FILTER, schema_extra=_form(DEPARTMENT_CODE)),
 ]
+# Codes in request bodies: any visible text (lib.validation.Code), its form stated in the document only, as
+# for parameters; a code the plan does not have is a 422 naming the field
+GuidelineCodeIn = Annotated[Code, msgspec.Meta(extra_json_schema={"extra": {"pattern": GUIDELINE_CODE}})]
+DepartmentCodeIn = Annotated[Code, msgspec.Meta(extra_json_schema={"extra": {"pattern": DEPARTMENT_CODE}})]
 CampaignPath = Annotated[str, PathParameter(description=CAMPAIGN, schema_extra=_form(CAMPAIGN_CODE))]
 DirectionPath = Annotated[str, PathParameter(description=DIRECTION, schema_extra=_form(DIRECTION_CODE))]
 GuidelinePath = Annotated[str, PathParameter(description=GUIDELINE, schema_extra=_form(GUIDELINE_CODE))]

@@ -9,9 +9,10 @@ import msgspec
 from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import QueryParameter
 
+from wlbtrack.domain.catalogue.schemas import DepartmentCodeIn, GuidelineCodeIn
 from wlbtrack.domain.periods.schemas import PERIOD_PATTERN, PeriodCode
 from wlbtrack.lib.text import MULTI_LINE, SINGLE_LINE
-from wlbtrack.lib.validation import MAX_ROW_ID, Batch, Code, FiniteFloat, Label, Note, Summary
+from wlbtrack.lib.validation import MAX_ROW_ID, Batch, FiniteFloat, Label, Note, Summary
 
 ReportStatus = Literal["not_started", "on_track", "at_risk", "delayed", "completed"]
 PeriodQuery = Annotated[
@@ -21,7 +22,7 @@ Unit = Annotated[str, msgspec.Meta(min_length=1, max_length=50, pattern=SINGLE_L
 OptionalNote = Annotated[Note, msgspec.Meta(min_length=1)]
 IndicatorId = Annotated[int, msgspec.Meta(ge=1, le=MAX_ROW_ID, description="An indicator's id")]
 AdminDepartment = Annotated[
-    Code,
+    DepartmentCodeIn,
     msgspec.Meta(
         description=(
             "Department the write is made for: admins name it (unless the guideline has only one "
@@ -165,7 +166,7 @@ class ValueList(msgspec.Struct):
 class SubmissionReport(msgspec.Struct, forbid_unknown_fields=True):
     """A report in a quarterly submission."""
 
-    guideline: Code
+    guideline: GuidelineCodeIn
     status: ReportStatus
     summary: Summary
 
@@ -201,7 +202,7 @@ class SubmissionIn(Batch, forbid_unknown_fields=True):
     }
 
     period: PeriodCode
-    department: Code | None = None
+    department: DepartmentCodeIn | None = None
     reports: Annotated[list[SubmissionReport], msgspec.Meta(max_length=100)] = msgspec.field(
         default_factory=list
     )
