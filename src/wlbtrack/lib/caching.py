@@ -1,4 +1,5 @@
-"""Conditional responses (ETag, If-None-Match) and the encoded bodies behind them, computed once per key."""
+"""Conditional responses (ETag, If-None-Match) and the encoded bodies behind them, computed once per key;
+the store that keeps recently read dashboard sessions."""
 
 from __future__ import annotations
 
