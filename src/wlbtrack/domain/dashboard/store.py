@@ -51,7 +51,8 @@ class DatabaseStore(Store):
             )
 
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
-        # read on every page: one statement, built once, without an ORM session or (PostgreSQL) a transaction
+        # read each time a worker's copy is older than its TTL (lib.caching.RecentlyReadStore): one statement,
+        # built once, without an ORM session or (PostgreSQL) a transaction
         async with self.database.single_reads.connect() as connection:
             row = (await connection.execute(READ, {"key": key, "now": self.clock.now()})).first()
         if row is None:
