@@ -51,6 +51,12 @@ NUMBERS_OF_NOTE = [
     0.0001,
     1e-300,
     1e300,
+    49.32,  # hundredths (sql_numeric's integer path) between each baseline and target from here on
+    0.29,
+    9999999999999.99,
+    0.25,
+    12.345,  # thousandths: the text path again
+    99.99,
 ]
 
 

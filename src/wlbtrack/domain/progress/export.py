@@ -163,12 +163,24 @@ def sql_float(value: ColumnElement[Any]) -> ColumnElement[str]:
 
 
 def sql_numeric(value: ColumnElement[Any]) -> ColumnElement[Any]:
-    """A float8 as PostgreSQL's `value::numeric`, which prints it with 15 significant digits (slow):
-    read from its shortest text (extra_float_digits ≥ 1) when that has at most 15 characters, so at most
-    15 digits. A shortest spelling of ≤ 15 digits is what rounding to 15 digits gives (the float is within
-    half an ulp of it, far less than half a 15th digit), so the number and its scale are the same."""
+    """A float8 as PostgreSQL's `value::numeric`, which prints it with 15 significant digits (slow).
+
+    - Hundredths, as entered values mostly are: when |value| < 1e13 and value is the float nearest to
+      r/100 (r the integer nearest value × 100), it is r::numeric × 0.01, integer arithmetic.
+    - Otherwise its shortest text (extra_float_digits ≥ 1) read as NUMERIC when that has at most 15
+      characters, so at most 15 digits; else `value::numeric` itself.
+
+    Either decimal has at most 15 significant digits and lies within half an ulp of the float, far less
+    than half a 15th digit, so it is the one rounding to 15 digits gives: the same number. Its scale may
+    be smaller than value::numeric's, which attainment never sees (its quotient has at least 20 places).
+    """
+    hundred = literal_column("100", Float)  # float8 arithmetic (SQLAlchemy would cast an untyped one)
+    hundredths = func.round(value * hundred)  # evaluated only below 1e13, where × 100 cannot overflow
     shortest = cast(value, Text)
-    return case((func.length(shortest) <= 15, cast(shortest, Numeric)), else_=cast(value, Numeric))
+    general = case((func.length(shortest) <= 15, cast(shortest, Numeric)), else_=cast(value, Numeric))
+    fast = cast(cast(hundredths, BigInteger), Numeric) * literal_column("0.01")
+    by_size = case((hundredths / hundred == value, fast), else_=general)
+    return case((func.abs(value) >= literal_column("1e13"), general), else_=by_size)
 
 
 def utc_text(value: ColumnElement[Any]) -> ColumnElement[str]:
