@@ -102,7 +102,9 @@ async def test_copy_csv_is_byte_identical_to_the_python_csv(
     queries: list[dict[str, Any]] = [
         {},
         {"department": "children"},
+        {"department": "health-center"},  # the same shape, so the same compiled COPY, other arguments
         {"from": "2025-Q2", "campaign": "1"},
+        {"from": "2025-Q1", "campaign": "1"},
         {"cursor": cursor},
         {"cursor": cursor, "to": "2025-Q1", "department": "health-center"},
         {"to": "2024-Q4"},

@@ -7,6 +7,7 @@ import base64
 import binascii
 import contextlib
 import csv
+import functools
 import io
 import re
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -16,13 +17,16 @@ from typing import Annotated, Any
 import msgspec
 from sqlalchemy import (
     BigInteger,
+    BindParameter,
     ColumnElement,
     Float,
     Integer,
     Numeric,
+    String,
     Subquery,
     Table,
     Text,
+    bindparam,
     case,
     cast,
     func,
@@ -31,6 +35,7 @@ from sqlalchemy import (
     select,
     tuple_,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from wlbtrack.db import ReadSession
@@ -77,26 +82,86 @@ class Filters:
     department_id: int | None = None
 
 
+Shape = tuple[tuple[str, ...], bool]  # parameter names; whether a guideline list is set (maybe empty)
+
+
+@dataclass(frozen=True)
+class Bound:
+    """An export's filters and cursor key as parameters named by their place (`first`, `last`,
+    `department_id`, `guideline_0`…, `after_0`…): the SQL then depends only on which are set (`shape`),
+    so `_copy_sql` compiles it once per shape."""
+
+    first: BindParameter[Any] | None
+    last: BindParameter[Any] | None
+    guidelines: Sequence[BindParameter[Any]] | None
+    department: BindParameter[Any] | None
+    after: Sequence[BindParameter[Any]] | None
+
+    @classmethod
+    def of(cls, filters: Filters, after: Key | None) -> Bound:
+        def one(name: str, value: Any) -> BindParameter[Any] | None:
+            return None if value is None else _parameter(name, value)
+
+        def each(name: str, values: Sequence[Any] | None) -> list[BindParameter[Any]] | None:
+            return None if values is None else [_parameter(f"{name}_{i}", v) for i, v in enumerate(values)]
+
+        return cls(
+            one("first", filters.first),
+            one("last", filters.last),
+            each("guideline", filters.guideline_ids),
+            one("department_id", filters.department_id),
+            each("after", after),
+        )
+
+    @classmethod
+    def named(cls, names: Sequence[str], guidelines: bool) -> Bound:
+        """Parameters of these names without values (`shape` reversed): all the SQL depends on."""
+
+        def one(name: str) -> BindParameter[Any] | None:
+            return _parameter(name) if name in names else None
+
+        def each(prefix: str) -> list[BindParameter[Any]]:
+            return [_parameter(name) for name in names if name.startswith(prefix)]
+
+        listed = each("guideline_") if guidelines else None
+        return cls(one("first"), one("last"), listed, one("department_id"), each("after_") or None)
+
+    def parameters(self) -> list[BindParameter[Any]]:
+        singles = [self.first, self.last, self.department]
+        return [p for p in singles if p is not None] + [*(self.guidelines or ()), *(self.after or ())]
+
+    @property
+    def shape(self) -> Shape:
+        """The parameters' names, and whether a (maybe empty) guideline list is set."""
+        return tuple(p.key for p in self.parameters()), self.guidelines is not None
+
+
+def _parameter(name: str, value: Any = None) -> BindParameter[Any]:
+    """A filter's or the cursor key's parameter, typed by its name alone (the SQL never depends on a
+    value): periods as text, ids as integers, the cursor's positions and ids as 64-bit integers."""
+    kind = String if name in ("first", "last", "after_0") else BigInteger if "after" in name else Integer
+    return bindparam(name, value, type_=kind)
+
+
 def _where(
     stmt: Rows,
     order: Sequence[Any],
-    after: Key | None,
-    filters: Filters,
+    bound: Bound,
     period: Any,
     guideline_id: Any,
     department_id: Any,
 ) -> Rows:
-    """The statement narrowed to the rows after `after` (in `order`) that pass the filters."""
-    if after is not None:
-        stmt = stmt.where(tuple_(*order) > tuple_(*after))
-    if filters.first is not None:
-        stmt = stmt.where(period >= filters.first)
-    if filters.last is not None:
-        stmt = stmt.where(period <= filters.last)
-    if filters.guideline_ids is not None:
-        stmt = stmt.where(guideline_id.in_(filters.guideline_ids))
-    if filters.department_id is not None:
-        stmt = stmt.where(department_id == filters.department_id)
+    """The statement narrowed to the rows after the cursor key (in `order`) that pass the filters."""
+    if bound.after is not None:
+        stmt = stmt.where(tuple_(*order) > tuple_(*bound.after))
+    if bound.first is not None:
+        stmt = stmt.where(period >= bound.first)
+    if bound.last is not None:
+        stmt = stmt.where(period <= bound.last)
+    if bound.guidelines is not None:
+        stmt = stmt.where(guideline_id.in_(bound.guidelines))
+    if bound.department is not None:
+        stmt = stmt.where(department_id == bound.department)
     return stmt
 
 
@@ -282,7 +347,7 @@ class ValuesExport:
     cursor_type = tuple[str, PeriodCode, Int64, Int64]
 
     @staticmethod
-    def statement(dialect: str, filters: Filters, after: Key | None) -> Rows:
+    def statement(dialect: str, bound: Bound) -> Rows:
         value = VALUE.c.value
         return ValuesExport._narrowed(
             select(
@@ -301,12 +366,11 @@ class ValuesExport:
                 VALUE.c.updated_at,
                 GUIDELINE.c.position,
             ),
-            filters,
-            after,
+            bound,
         )
 
     @staticmethod
-    def csv_statement(filters: Filters, after: Key | None) -> Rows:
+    def csv_statement(bound: Bound) -> Rows:
         """The rows as CSV lines written by PostgreSQL: the same rows, order and text as `row` + `_cells`.
 
         What belongs to an indicator is computed once per indicator (`_indicator_cells`), not per value,
@@ -340,8 +404,7 @@ class ValuesExport:
             return _where(
                 stmt,
                 order,
-                after,
-                filters,
+                bound,
                 VALUE.c.period,
                 indicator.c.guideline_id,
                 indicator.c.department_id,
@@ -350,7 +413,7 @@ class ValuesExport:
         return _lines(narrowed, cells, keys)
 
     @staticmethod
-    def _narrowed(stmt: Rows, filters: Filters, after: Key | None) -> Rows:
+    def _narrowed(stmt: Rows, bound: Bound) -> Rows:
         order = (VALUE.c.period, GUIDELINE.c.position, INDICATOR.c.id)
         stmt = (
             stmt.select_from(VALUE)
@@ -361,8 +424,7 @@ class ValuesExport:
         return _where(
             stmt,
             order,
-            after,
-            filters,
+            bound,
             VALUE.c.period,
             INDICATOR.c.guideline_id,
             INDICATOR.c.department_id,
@@ -392,7 +454,7 @@ class ReportsExport:
     cursor_type = tuple[str, PeriodCode, Int64, Int64, Int64]
 
     @staticmethod
-    def statement(dialect: str, filters: Filters, after: Key | None) -> Rows:
+    def statement(dialect: str, bound: Bound) -> Rows:
         return ReportsExport._narrowed(
             select(
                 REPORT.c.period,
@@ -406,12 +468,11 @@ class ReportsExport:
                 DEPARTMENT.c.position,
                 REPORT.c.id,
             ),
-            filters,
-            after,
+            bound,
         )
 
     @staticmethod
-    def csv_statement(filters: Filters, after: Key | None) -> Rows:
+    def csv_statement(bound: Bound) -> Rows:
         """The rows as CSV lines written by PostgreSQL: the same rows, order and text as `row` + `_cells`."""
         cells: dict[ColumnElement[Any], Field] = {
             REPORT.c.period: plain_field,
@@ -425,12 +486,10 @@ class ReportsExport:
             utc_text(REPORT.c.updated_at): timestamp_field,
         }
         keys = (REPORT.c.period, GUIDELINE.c.position, DEPARTMENT.c.position, REPORT.c.id)
-        return _lines(
-            lambda columns: ReportsExport._narrowed(select(*columns), filters, after, *CODES), cells, keys
-        )
+        return _lines(lambda columns: ReportsExport._narrowed(select(*columns), bound, *CODES), cells, keys)
 
     @staticmethod
-    def _narrowed(stmt: Rows, filters: Filters, after: Key | None, *joins: Join) -> Rows:
+    def _narrowed(stmt: Rows, bound: Bound, *joins: Join) -> Rows:
         order = (REPORT.c.period, GUIDELINE.c.position, DEPARTMENT.c.position, REPORT.c.id)
         stmt = (
             stmt.select_from(REPORT)
@@ -440,9 +499,7 @@ class ReportsExport:
         )
         for target, on in joins:
             stmt = stmt.join(target, on)
-        return _where(
-            stmt, order, after, filters, REPORT.c.period, REPORT.c.guideline_id, REPORT.c.department_id
-        )
+        return _where(stmt, order, bound, REPORT.c.period, REPORT.c.guideline_id, REPORT.c.department_id)
 
     @staticmethod
     def row(catalogue: Catalogue, record: Sequence[Any]) -> tuple[ReportRow, Key]:
@@ -459,6 +516,7 @@ class ReportsExport:
 
 
 Export = type[ValuesExport] | type[ReportsExport]
+EXPORTS: dict[str, Export] = {export.name: export for export in (ValuesExport, ReportsExport)}
 
 
 def encode_cursor(export: Export, key: Key) -> str:
@@ -492,7 +550,7 @@ async def page(
     limit: int,
 ) -> tuple[list[Any], Key | None]:
     """Up to `limit` rows after `after`, and the key to continue from (None after the last row)."""
-    stmt = export.statement(dialect_of(session), filters, after).limit(limit + 1)
+    stmt = export.statement(dialect_of(session), Bound.of(filters, after)).limit(limit + 1)
     records = (await session.execute(stmt)).all()
     rows = [export.row(catalogue, record) for record in records[:limit]]
     more = len(records) > limit
@@ -535,7 +593,8 @@ async def csv_stream(
     """
     yield BOM + _csv_text([export.row_type.__struct_fields__])
     async with sessions() as session:
-        stmt = export.statement(dialect_of(session), filters, after).execution_options(yield_per=CSV_BATCH)
+        bound = Bound.of(filters, after)
+        stmt = export.statement(dialect_of(session), bound).execution_options(yield_per=CSV_BATCH)
         result = await session.stream(stmt)
         async for records in result.partitions(CSV_BATCH):
             yield _csv_text([_cells(export.row(catalogue, record)[0]) for record in records])
@@ -554,6 +613,25 @@ def _csv_bytes(data: bytes | bytearray | memoryview) -> bytes:
     if b"\\" not in chunk:
         return chunk
     return _TEXT_ESCAPE.sub(lambda pair: _TEXT_ESCAPES[pair[1]], chunk)
+
+
+_COPY_SQL_CACHE = 64  # compiled COPY statements kept, by export and shape of filters and cursor
+
+
+def _copy_sql(export: Export, bound: Bound, dialect: Dialect) -> tuple[str, list[Any]]:
+    """The COPY statement's SQL and arguments; the SQL is compiled once per export and `Bound.shape`."""
+    sql, names, constants = _compiled(export.name, bound.shape, dialect)
+    values = {**constants, **{parameter.key: parameter.value for parameter in bound.parameters()}}
+    return sql, [values[name] for name in names]
+
+
+@functools.lru_cache(maxsize=_COPY_SQL_CACHE)
+def _compiled(name: str, shape: Shape, dialect: Dialect) -> tuple[str, Sequence[str], Mapping[str, Any]]:
+    """SQL, its parameters' names in order, and the values of those that are constants (the statement's
+    literals). Building and compiling takes ~25 ms, several times PostgreSQL's planning of it."""
+    statement = EXPORTS[name].csv_statement(Bound.named(*shape))
+    compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    return compiled.string, tuple(compiled.positiontup or ()), compiled.params
 
 
 async def copy_stream(
@@ -577,10 +655,7 @@ async def copy_stream(
         connection = await session.connection()
         await connection.exec_driver_sql("SET LOCAL extra_float_digits = 1")  # shortest exact floats
         await connection.exec_driver_sql("SET LOCAL DateStyle = ISO")  # timestamps as utc_text says
-        compiled = export.csv_statement(filters, after).compile(
-            dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
-        )
-        args = [compiled.params[name] for name in compiled.positiontup or ()]
+        sql, args = _copy_sql(export, Bound.of(filters, after), connection.dialect)
         driver = (await connection.get_raw_connection()).driver_connection
         assert driver is not None
         chunks: asyncio.Queue[bytes | bytearray | memoryview | None] = asyncio.Queue(maxsize=COPY_CHUNKS)
@@ -588,7 +663,7 @@ async def copy_stream(
         async def copy() -> None:
             try:
                 await driver.copy_from_query(
-                    compiled.string, *args, output=chunks.put, format="text", timeout=COPY_TIMEOUT_S
+                    sql, *args, output=chunks.put, format="text", timeout=COPY_TIMEOUT_S
                 )
             except asyncio.CancelledError:
                 raise  # the reader is gone (client disconnected): no end mark, the queue may be full
