@@ -99,6 +99,8 @@ class Bound:
 
     @classmethod
     def of(cls, filters: Filters, after: Key | None) -> Bound:
+        """The filters and the cursor key (None: from the first row) with their values."""
+
         def one(name: str, value: Any) -> BindParameter[Any] | None:
             return None if value is None else _parameter(name, value)
 
@@ -127,6 +129,7 @@ class Bound:
         return cls(one("first"), one("last"), listed, one("department_id"), each("after_") or None)
 
     def parameters(self) -> list[BindParameter[Any]]:
+        """Every parameter that is set."""
         singles = [self.first, self.last, self.department]
         return [p for p in singles if p is not None] + [*(self.guidelines or ()), *(self.after or ())]
 
