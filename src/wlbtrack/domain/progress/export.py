@@ -179,8 +179,9 @@ CODES: tuple[Join, ...] = (
 EMPTY: ColumnElement[str] = literal_column("''")
 QUOTE: ColumnElement[str] = literal_column("'\"'")
 # what makes Python's csv module (QUOTE_MINIMAL) quote a field: the quote, the delimiter, CR, LF
-QUOTED_WHEN: tuple[ColumnElement[str], ...] = tuple(
-    literal_column(spelling) for spelling in ("'\"'", "','", "E'\\r'", "E'\\n'")
+QUOTED_WHEN: tuple[ColumnElement[str], ...] = (
+    QUOTE,
+    *(literal_column(spelling) for spelling in ("','", "E'\\r'", "E'\\n'")),
 )
 
 
@@ -309,7 +310,9 @@ def _indicator_cells() -> Subquery:
             func.row_number().over(order_by=(GUIDELINE.c.position, INDICATOR.c.id)).label("rank"),
             csv_line(
                 [
-                    *(text_field(code) for code in (CAMPAIGN.c.code, DIRECTION.c.code, GUIDELINE.c.code)),
+                    text_field(CAMPAIGN.c.code),
+                    text_field(DIRECTION.c.code),
+                    text_field(GUIDELINE.c.code),
                     text_field(DEPARTMENT.c.code),
                     plain_field(INDICATOR.c.id),
                     text_field(INDICATOR.c.name),
@@ -596,8 +599,8 @@ async def csv_stream(
     """
     yield BOM + _csv_text([export.row_type.__struct_fields__])
     async with sessions() as session:
-        bound = Bound.of(filters, after)
-        stmt = export.statement(dialect_of(session), bound).execution_options(yield_per=CSV_BATCH)
+        stmt = export.statement(dialect_of(session), Bound.of(filters, after))
+        stmt = stmt.execution_options(yield_per=CSV_BATCH)
         result = await session.stream(stmt)
         async for records in result.partitions(CSV_BATCH):
             yield _csv_text([_cells(export.row(catalogue, record)[0]) for record in records])
